@@ -1,0 +1,145 @@
+"""The three presets of the suite (smoke, teach, paper) in one table, and how ``"auto"`` resolves.
+
+Notebooks, the Makefile and the tests read their sizes from here, so a course lab, CI and a GPU replication run
+the very same code with different numbers. ``train`` holds overrides of :class:`dmmlib.config.TrainConfig`; every
+field not named there keeps the config's documented default (the paper's value where the paper gives one).
+
+Resolution of ``PRESET = "auto"``: the ``DMM_PRESET`` environment variable if set, else ``"paper"`` when CUDA and a
+real CelebA under ``DATA_DIR`` are both present, else ``"teach"``. An explicit preset (a papermill ``-p PRESET``)
+wins over both.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Sizes and settings of one way to run the suite."""
+
+    name: str
+    description: str
+    data: str  #: "synthetic" (generated CelebA/LFWA-format sets) or "real" (CelebA/LFWA under DATA_DIR/LFWA_DIR)
+    num_images: int  #: synthetic CelebA-format images to generate (0 for real data)
+    num_lfwa_images: int  #: synthetic LFWA identities' images to generate (0 for real data)
+    where: str  #: the hardware it is meant for
+    budget: str  #: the time it is meant to take
+    train: dict[str, Any] = field(default_factory=dict)  #: TrainConfig overrides
+    finetune: dict[str, Any] = field(default_factory=dict)  #: TrainConfig overrides for LFWA fine-tuning
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset(
+        name="smoke",
+        description="synthetic, a few hundred 64 px images, small trunk, narrow heads",
+        data="synthetic",
+        num_images=600,
+        num_lfwa_images=200,
+        where="CI and nbval, 2 CPU cores",
+        budget="each notebook under a minute",
+        train=dict(
+            backbone="resnet-small", input_size=(64, 52), objective_hidden=(64,), subjective_hidden=(128, 64),
+            landmark_hidden=(64,), epochs=2, batch_size=32, lr=0.01, update_interval=10, val_batch_size=128,
+            lr_patience=100, checkpoint_interval=50,
+        ),
+        finetune=dict(epochs=1, update_interval=5),
+    ),
+    "teach": Preset(
+        name="teach",
+        description="synthetic, thousands of 96 px images, small trunk, paper head shapes scaled down",
+        data="synthetic",
+        num_images=5000,
+        num_lfwa_images=1200,
+        where="a laptop CPU",
+        budget="the whole suite within about 30 minutes",
+        train=dict(
+            backbone="resnet-small", input_size=(96, 80), objective_hidden=(256,), subjective_hidden=(512, 256),
+            landmark_hidden=(256,), epochs=6, batch_size=64, lr=0.01, update_interval=25, val_batch_size=256,
+            lr_patience=4, checkpoint_interval=200,
+        ),
+        finetune=dict(epochs=3, update_interval=10),
+    ),
+    "paper": Preset(
+        name="paper",
+        description="real CelebA and LFWA, ResNet-50, the paper's head sizes and recipe",
+        data="real",
+        num_images=0,
+        num_lfwa_images=0,
+        where="one or more GPUs",
+        budget="the paper's recipe: 15 epochs, batch 64, lr 0.001 (hours)",
+        train=dict(backbone="resnet50", input_size=(218, 178), epochs=15, batch_size=64, lr=0.001),
+        finetune=dict(epochs=5),
+    ),
+}
+
+
+def names() -> list[str]:
+    return list(PRESETS)
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def real_celeba_present(data_dir: str | os.PathLike[str] | None) -> bool:
+    """True when ``data_dir`` holds a CelebA copy the reader recognises."""
+    if not data_dir:
+        return False
+    from dmmlib.data import celeba
+
+    try:
+        celeba.find_celeba(data_dir)
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
+
+
+def resolve_name(preset: str = AUTO, data_dir: str | os.PathLike[str] | None = "") -> str:
+    """The concrete preset name for ``preset`` (``"auto"`` resolved as the module docstring says)."""
+    if not isinstance(preset, str):
+        raise TypeError(f"PRESET must be a string, one of {names() + [AUTO]}; got {preset!r}")
+    if preset == AUTO:
+        env = os.environ.get("DMM_PRESET", "").strip()
+        if env and env != AUTO:
+            if env not in PRESETS:
+                raise ValueError(f"DMM_PRESET={env!r} is not a preset; use one of {names()} or unset it")
+            return env
+        return "paper" if cuda_available() and real_celeba_present(data_dir) else "teach"
+    if preset not in PRESETS:
+        raise ValueError(f"PRESET={preset!r} is not a preset; use one of {names() + [AUTO]}")
+    return preset
+
+
+def resolve(preset: str = AUTO, data_dir: str | os.PathLike[str] | None = "") -> Preset:
+    """The :class:`Preset` for ``preset``; the paper preset needs ``data_dir`` to hold real CelebA."""
+    name = resolve_name(preset, data_dir)
+    chosen = PRESETS[name]
+    if chosen.data == "real" and not data_dir:
+        raise ValueError(
+            "PRESET='paper' trains on real CelebA: set DATA_DIR (papermill -p DATA_DIR /path/to/celeba, or "
+            "make paper DATA_DIR=...) to the folder holding list_attr_celeba.txt or img_align_celeba"
+        )
+    return chosen
+
+
+def table() -> list[dict[str, Any]]:
+    """The presets as rows (for the README, the book and notebook 00)."""
+    return [
+        {
+            "preset": p.name,
+            "data": p.description,
+            "images": p.num_images or "all of CelebA",
+            "where": p.where,
+            "budget": p.budget,
+        }
+        for p in PRESETS.values()
+    ]

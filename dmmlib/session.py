@@ -1,0 +1,119 @@
+"""What every notebook does after its ``parameters`` cell: validate, resolve the preset, seed, find folders.
+
+A notebook calls ``ctx = session.start("05_train_dmm_cnn", PRESET=PRESET, SEED=SEED, DATA_DIR=DATA_DIR)``.
+Bad parameters fail here with a message naming the parameter and what to do, before any work starts.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dmmlib import paths, presets, provenance
+from dmmlib.presets import Preset
+
+
+class ParameterError(ValueError):
+    """A notebook parameter has a value the suite cannot use."""
+
+
+@dataclass
+class Session:
+    """The resolved parameters of one notebook run."""
+
+    notebook: str
+    preset: Preset
+    seed: int
+    data_dir: Path | None
+    lfwa_dir: Path | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> Path:
+        """``runs/<preset>/``: datasets, caches, checkpoints and results of this preset."""
+        path = paths.runs_dir(self.preset.name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def results_path(self, name: str) -> Path:
+        path = self.run_dir / "results" / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def dataset_label(self) -> str:
+        """How results of this run must describe their data."""
+        if self.preset.data == "real":
+            return f"real CelebA from {self.data_dir}"
+        return f"synthetic CelebA-format data ({self.preset.num_images} generated images, seed {self.seed})"
+
+    def provenance(self, **extra: Any) -> dict[str, Any]:
+        return provenance.record(
+            preset=self.preset.name, dataset=self.dataset_label, seed=self.seed, notebook=self.notebook, **extra
+        )
+
+    def save_results(self, name: str, results: dict[str, Any], **extra: Any) -> Path:
+        """Write ``runs/<preset>/results/<name>.json`` with provenance, atomically."""
+        return provenance.save_results(self.results_path(name), results, self.provenance(**extra))
+
+
+def _check_int(name: str, value: Any, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(f"parameter {name} must be an integer, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ParameterError(f"parameter {name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _check_dir(name: str, value: Any) -> Path | None:
+    if value in ("", None):
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ParameterError(f"parameter {name} must be a folder path (a string), got {value!r}")
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ParameterError(f"parameter {name}={str(value)!r}: no such folder; pass the dataset's root folder")
+    return path.resolve()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) for a reproducible notebook run."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def start(
+    notebook: str,
+    *,
+    PRESET: str = presets.AUTO,  # noqa: N803 - notebook parameters are upper case
+    SEED: int = 0,  # noqa: N803
+    DATA_DIR: str = "",  # noqa: N803
+    LFWA_DIR: str = "",  # noqa: N803
+    **counts: Any,
+) -> Session:
+    """Validate a notebook's parameters and return its :class:`Session`.
+
+    ``counts`` are further integer parameters (``EPOCHS=...``); each must be a non-negative integer, or None
+    for "the preset's value".
+    """
+    seed = _check_int("SEED", SEED)
+    data_dir = _check_dir("DATA_DIR", DATA_DIR)
+    lfwa_dir = _check_dir("LFWA_DIR", LFWA_DIR)
+    try:
+        preset = presets.resolve(PRESET, data_dir)
+    except (ValueError, TypeError) as error:
+        raise ParameterError(f"parameter PRESET: {error}") from None
+    extra = {name: (None if value is None else _check_int(name, value)) for name, value in counts.items()}
+    seed_everything(seed)
+    return Session(notebook, preset, seed, data_dir, lfwa_dir, extra)

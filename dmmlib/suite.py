@@ -1,0 +1,102 @@
+"""Run the notebook suite headless with papermill: ``python -m dmmlib.suite run --preset auto``.
+
+Each notebook of the manifest is executed in order into ``build/executed/<preset>/`` with its ``PRESET`` (and,
+when given, ``DATA_DIR`` / ``LFWA_DIR``) parameters injected; artefacts go to ``runs/<preset>/``. A timing
+summary is written to ``build/executed/<preset>/suite.json``. The first failing notebook stops the run and is
+named, with the path of its partly executed copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from dmmlib import atomic, manifest, paths, presets, provenance
+
+
+def executed_dir(preset: str) -> Path:
+    return paths.build_dir() / "executed" / preset
+
+
+def run_suite(
+    preset: str = presets.AUTO,
+    data_dir: str = "",
+    lfwa_dir: str = "",
+    only: list[str] | None = None,
+    kernel_name: str = "python3",
+) -> Path:
+    """Execute the manifest's notebooks (or those whose stem starts with one of ``only``); return the folder."""
+    import os
+
+    import papermill
+
+    name = presets.resolve_name(preset, data_dir)
+    presets.resolve(name, data_dir)  # fails early, with the reason, for a paper preset without data
+    out_dir = executed_dir(name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters: dict[str, str] = {"PRESET": name}
+    if data_dir:
+        parameters["DATA_DIR"] = str(Path(data_dir).resolve())
+    if lfwa_dir:
+        parameters["LFWA_DIR"] = str(Path(lfwa_dir).resolve())
+    os.environ["DMM_COMMAND"] = shlex.join([Path(sys.executable).name, "-m", "dmmlib.suite", *sys.argv[1:]])
+
+    timings: dict[str, float] = {}
+    entries = [e for e in manifest.load() if not only or any(e.stem.startswith(o) for o in only)]
+    print(f"Running {len(entries)} notebook(s) with preset {name!r} into {out_dir}", flush=True)
+    for entry in entries:
+        target = out_dir / entry.file
+        start = time.perf_counter()
+        print(f"--> {entry.file}: {entry.title}", flush=True)
+        try:
+            papermill.execute_notebook(
+                str(entry.path),
+                str(target),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                cwd=str(paths.notebooks_dir()),
+                progress_bar=True,
+                report_mode=False,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise SystemExit(
+                f"{entry.file} failed in cell {error.exec_count}: {error.ename}: {error.evalue}\n"
+                f"The partly executed notebook is {target}"
+            ) from None
+        timings[entry.file] = round(time.perf_counter() - start, 1)
+        print(f"    done in {timings[entry.file]:.1f} s -> {target}", flush=True)
+
+    summary = {
+        "preset": name,
+        "notebooks": timings,
+        "total_seconds": round(sum(timings.values()), 1),
+        "provenance": provenance.record(preset=name, dataset=presets.PRESETS[name].description, seed=None),
+    }
+    atomic.write_json(out_dir / "suite.json", summary)
+    print(f"All {len(timings)} notebook(s) ran in {summary['total_seconds']:.0f} s.")
+    print(f"Executed notebooks: {out_dir}")
+    print(f"Artefacts (datasets, checkpoints, results): {paths.runs_dir(name)}")
+    return out_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dmmlib.suite", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute the notebooks of the manifest with papermill")
+    run.add_argument("--preset", default=presets.AUTO, help="smoke | teach | paper | auto (default)")
+    run.add_argument("--data-dir", default="", help="real CelebA root (paper preset)")
+    run.add_argument("--lfwa-dir", default="", help="real LFWA root (paper preset)")
+    run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
+    args = parser.parse_args(argv)
+    try:
+        run_suite(args.preset, args.data_dir, args.lfwa_dir, args.only)
+    except ValueError as error:
+        parser.error(str(error))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
