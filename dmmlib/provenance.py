@@ -61,7 +61,7 @@ def record(*, preset: str, dataset: str, seed: int | None, **extra: Any) -> dict
         "seed": seed,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
         "papermill_command": os.environ.get("DMM_COMMAND", ""),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "hardware": hardware(),
         "versions": versions(),
         **extra,
