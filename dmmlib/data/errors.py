@@ -1,0 +1,45 @@
+"""Errors raised by the dataset readers and the synthetic generator.
+
+Each error names the file (and line, where there is one) and says what to do, so that a user who obtained
+CelebA or LFWA by hand can fix a broken copy without reading our source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """No dataset in any of the layouts that were looked for."""
+
+
+class DataFormatError(ValueError):
+    """A dataset file does not follow the expected format.
+
+    ``path`` and ``line`` (1-based, or ``None``) locate the problem; the message repeats them.
+    """
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None, hint: str = "") -> None:
+        self.path = Path(path)
+        self.line = line
+        where = f"{self.path}" + (f", line {line}" if line is not None else "")
+        text = f"{where}: {message}"
+        if hint:
+            text += f". {hint}"
+        super().__init__(text)
+
+
+class MissingImageError(FileNotFoundError):
+    """An image named by an annotation file is absent from the image folder or zip."""
+
+
+class CorruptImageError(OSError):
+    """An image file exists but cannot be decoded."""
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__(
+            f"{path}: cannot decode image ({type(cause).__name__}: {cause}). Re-extract or re-download this file, "
+            "or pass skip_corrupt=True to skip undecodable images"
+        )
