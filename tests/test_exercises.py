@@ -1,0 +1,104 @@
+"""Lab exercises: every checker passes on the notebook's solution and fails on the student stub."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dmmlib import checks, exercises, manifest
+
+ALL_EXERCISES = [ex for entry in manifest.load() for ex in exercises.exercises(entry.path)]
+
+
+def run_cell(source: str) -> None:
+    exec(compile(source, "<exercise cell>", "exec"), {"__name__": "__exercise__"})
+
+
+def test_stub_replaces_the_solution_block_keeping_indentation():
+    source = "def f(x):\n    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n\nchecks.check(f)\n"
+    assert exercises.stub_source(source) == (
+        'def f(x):\n    raise NotImplementedError("exercise: write this part")\n\nchecks.check(f)\n'
+    )
+
+
+def test_unbalanced_markers_are_refused():
+    with pytest.raises(ValueError, match="unbalanced"):
+        exercises.stub_source("# BEGIN SOLUTION\nx = 1\n")
+
+
+def test_notebooks_02_to_07_each_have_an_exercise():
+    with_exercises = {ex.notebook[:2] for ex in ALL_EXERCISES}
+    present = {entry.file[:2] for entry in manifest.load()}
+    expected = {f"{n:02d}" for n in range(2, 8)} & present
+    assert expected <= with_exercises, f"notebooks without exercises: {sorted(expected - with_exercises)}"
+
+
+@pytest.mark.parametrize("exercise", ALL_EXERCISES, ids=lambda ex: f"{ex.notebook}-cell{ex.cell_index}")
+def test_checker_passes_on_the_solution(exercise):
+    run_cell(exercise.solution)
+
+
+@pytest.mark.parametrize("exercise", ALL_EXERCISES, ids=lambda ex: f"{ex.notebook}-cell{ex.cell_index}")
+def test_checker_fails_on_the_stub(exercise):
+    with pytest.raises(checks.ExerciseFailed, match="not done yet"):
+        run_cell(exercise.stub)
+
+
+def test_student_copies_have_no_solutions(tmp_path):
+    counts = exercises.write_student_copies(tmp_path)
+    assert sum(counts.values()) == len(ALL_EXERCISES)
+    for name in counts:
+        text = (tmp_path / name).read_text()
+        assert exercises.BEGIN not in text and exercises.END not in text
+
+
+# A subtly wrong answer must fail too, with a hint, not only the stub.
+def test_flip_check_rejects_a_mirror_without_point_swap():
+    with pytest.raises(checks.ExerciseFailed, match="Hint"):
+        checks.check_flip_landmarks(lambda p, w: np.stack([w - 1 - p[:, 0], p[:, 1]], axis=1))
+
+
+def test_spp_check_rejects_average_pooling():
+    def average_spp(x, levels):
+        return torch.cat([torch.nn.functional.adaptive_avg_pool2d(x, k).flatten(1) for k in range(1, levels + 1)], 1)
+
+    with pytest.raises(checks.ExerciseFailed, match="spp"):
+        checks.check_spp(average_spp)
+
+
+def test_eq4_check_rejects_division_by_the_current_loss():
+    with pytest.raises(checks.ExerciseFailed, match="Eq. 4"):
+        checks.check_dynamic_weights(lambda prev, cur: (cur - prev).abs() / cur)
+
+
+def test_eq6_check_rejects_a_missing_epoch_factor():
+    with pytest.raises(checks.ExerciseFailed, match="Eq. 6"):
+        checks.check_threshold_update(lambda tau, fp, fn, v, epoch, gamma: tau + gamma * (fp - fn) / v)
+
+
+def test_fp_fn_check_rejects_greater_or_equal():
+    def counts(outputs, targets, tau):
+        predicted = outputs >= tau
+        return (predicted & (targets < 0)).sum(0), (~predicted & (targets > 0)).sum(0)
+
+    with pytest.raises(checks.ExerciseFailed, match="EQUAL"):
+        checks.check_fp_fn_counts(counts)
+
+
+def test_balanced_accuracy_check_rejects_plain_accuracy():
+    with pytest.raises(checks.ExerciseFailed, match="balanced"):
+        checks.check_balanced_accuracy(lambda p, y: (p == y).mean(axis=0))
+
+
+def test_dwa_check_rejects_weights_without_the_k_factor():
+    with pytest.raises(checks.ExerciseFailed, match="DWA"):
+        checks.check_dwa_weights(lambda older, last, t: torch.softmax(last / older / t, 0))
+
+
+def test_checkers_pass_on_the_library_itself():
+    from dmmlib import landmark_schema, metrics, spp
+
+    assert checks.check_flip_landmarks(landmark_schema.flip_pixels)
+    assert checks.check_spp(lambda x, levels: spp.SpatialPyramidPooling(levels)(x))
+    assert checks.check_fp_fn_counts(metrics.false_positive_negative_counts)
