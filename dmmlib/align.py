@@ -1,0 +1,173 @@
+"""Align any face photo to CelebA's aligned-and-cropped 178 x 218 template by a similarity transform.
+
+A model trained on CelebA's ``img_align_celeba`` expects faces where CelebA put them; a user's photo or an LFW
+image must be brought there first. CelebA made its crops with ``align_face_celeba.m`` (the MATLAB function
+distributed as "the face alignment method used in generating CelebA"): a non-reflective similarity (``cp2tform``)
+taking the two eye centres and the midpoint of the mouth corners onto fixed positions, bicubic resampling, edge
+replication, 218 x 218-high by 178-wide output. ``method="celeba"`` (the default) does exactly that with dlib's
+points; ``method="five"`` fits all five points to :data:`CELEBA_TEMPLATE_5` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from skimage.transform import AffineTransform, warp
+
+from dmmlib.landmark_schema import LandmarkSource
+from dmmlib.landmarks import (
+    Box,
+    ImageLike,
+    NoFaceFound,
+    box_from_five_points,
+    detect_faces,
+    load_image,
+    no_face_message,
+    predict_landmarks,
+)
+from dmmlib.landmarks_shape import apply_transform, five_points_from_68, similarity_transform
+
+__all__ = [
+    "CELEBA_ANCHORS_3",
+    "CELEBA_SIZE",
+    "CELEBA_TEMPLATE_5",
+    "AlignedFace",
+    "NoFaceFound",
+    "align_face",
+    "align_face_with_landmarks",
+    "template_transform",
+]
+
+#: ``(height, width)`` of CelebA's aligned images.
+CELEBA_SIZE: tuple[int, int] = (218, 178)
+
+#: CelebA's alignment targets, 0-based pixels (pixel centres at integers, as dlib): left eye, right eye, mouth
+#: centre. From ``pos_align`` in ``align_face_celeba.m``: (70.745, 112), (108.237, 112), (89.432, 153.514) in
+#: MATLAB's 1-based pixels, minus one.
+CELEBA_ANCHORS_3: np.ndarray = np.array(
+    [[69.745, 111.0], [107.237, 111.0], [88.432, 152.514]], dtype=np.float64
+)
+
+#: CelebA's mean aligned five points in ``list_landmarks_align_celeba.txt`` order (lefteye, righteye, nose,
+#: leftmouth, rightmouth), 0-based pixels. The real annotation file is not available here. Eyes: the exact
+#: alignment targets above. Nose and mouth corners: the rounded means of ``list_landmarks_align_celeba.txt``
+#: quoted in ALAE's CelebA preparation scripts (Pidhorskyi et al., CVPR 2020: ``69 111 108 111 88 136 72 152 105
+#: 152``), whose mouth-corner midpoint agrees with the alignment target to within 0.6 px.
+CELEBA_TEMPLATE_5: np.ndarray = np.array(
+    [[69.745, 111.0], [107.237, 111.0], [88.0, 136.0], [72.0, 152.0], [105.0, 152.0]], dtype=np.float64
+)
+
+Method = Literal["celeba", "five"]
+
+
+@dataclass(frozen=True)
+class AlignedFace:
+    """An aligned crop and how it was made.
+
+    ``points`` (68, 2) and ``five`` (5, 2) are in the crop's pixels; ``matrix`` (2, 3) maps source pixels to crop
+    pixels (use ``dmmlib.landmarks_shape.apply_transform``); ``source_box`` is the face box in the source image that
+    the 68 points were predicted in, and ``source`` says how that box was obtained.
+    """
+
+    image: np.ndarray
+    points: np.ndarray
+    five: np.ndarray
+    matrix: np.ndarray
+    source_box: Box
+    source: LandmarkSource
+
+
+def _scaled_template(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Template points for an output of ``size``: CelebA's frame scaled uniformly to fit, centred."""
+    height, width = _checked_size(size)
+    scale = min(width / CELEBA_SIZE[1], height / CELEBA_SIZE[0])
+    offset = np.array([width - CELEBA_SIZE[1] * scale, height - CELEBA_SIZE[0] * scale]) / 2
+    return (points + 0.5) * scale - 0.5 + offset
+
+
+def _checked_size(size: tuple[int, int]) -> tuple[int, int]:
+    if len(size) != 2 or min(int(size[0]), int(size[1])) < 8:
+        raise ValueError(f"size: expected (height, width) of at least 8 pixels each, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
+def template_transform(
+    five_points: np.ndarray, size: tuple[int, int] = CELEBA_SIZE, method: Method = "celeba"
+) -> np.ndarray:
+    """The ``(2, 3)`` similarity taking a face with ``five_points`` (CelebA order, pixels) into the template."""
+    five = np.asarray(five_points, dtype=np.float64)
+    if five.shape != (5, 2) or not np.isfinite(five).all():
+        raise ValueError(f"five_points: expected a finite (5, 2) array, got shape {five.shape}")
+    if method == "celeba":
+        src = np.stack([five[0], five[1], (five[3] + five[4]) / 2])
+        return similarity_transform(src, _scaled_template(CELEBA_ANCHORS_3, size))
+    if method == "five":
+        return similarity_transform(five, _scaled_template(CELEBA_TEMPLATE_5, size))
+    raise ValueError(f"method: expected 'celeba' or 'five', got {method!r}")
+
+
+def _warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    forward = np.vstack([matrix, [0.0, 0.0, 1.0]])
+    inverse = AffineTransform(matrix=np.linalg.inv(forward))
+    out = warp(pixels, inverse, output_shape=size, order=3, mode="edge", preserve_range=True)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _locate(pixels: np.ndarray, image: ImageLike, five_points: np.ndarray | None):
+    """68 points, box and provenance: the box from given five points, else the largest detector box."""
+    if five_points is not None:
+        box = box_from_five_points(five_points)
+        return predict_landmarks(pixels, box), box, LandmarkSource.FIVE_POINT_BOX
+    boxes = detect_faces(pixels, upsample=0) or detect_faces(pixels, upsample=1)
+    if not boxes:
+        raise NoFaceFound(no_face_message(image))
+    return predict_landmarks(pixels, boxes[0]), boxes[0], LandmarkSource.DETECTOR
+
+
+def align_face_with_landmarks(
+    image: ImageLike,
+    *,
+    five_points: np.ndarray | None = None,
+    size: tuple[int, int] = CELEBA_SIZE,
+    method: Method = "celeba",
+) -> AlignedFace:
+    """Align ``image`` to the CelebA template and carry its 68 landmarks into the crop.
+
+    With ``five_points`` (CelebA order, pixels of ``image``) the alignment follows them and the 68 points come
+    from the box they imply. Without, the largest face of dlib's HOG detector is used (the image is upsampled
+    once if none is found at first); :class:`NoFaceFound` names the image when there is none.
+    """
+    pixels = load_image(image)
+    size = _checked_size(size)
+    points, box, source = _locate(pixels, image, five_points)
+    five = five_points_from_68(points) if five_points is None else np.asarray(five_points, dtype=np.float32)
+    matrix = template_transform(five, size, method)
+    return AlignedFace(
+        image=_warp(pixels, matrix, size),
+        points=apply_transform(matrix, points),
+        five=apply_transform(matrix, five),
+        matrix=matrix,
+        source_box=box,
+        source=source,
+    )
+
+
+def align_face(
+    image: ImageLike,
+    *,
+    five_points: np.ndarray | None = None,
+    size: tuple[int, int] = CELEBA_SIZE,
+    method: Method = "celeba",
+) -> np.ndarray:
+    """The aligned crop ``(height, width, 3)`` uint8 of :func:`align_face_with_landmarks`.
+
+    With ``five_points`` no landmark model runs at all: the transform comes from the five points alone.
+    """
+    pixels = load_image(image)
+    size = _checked_size(size)
+    if five_points is None:
+        points, _, _ = _locate(pixels, image, None)
+        five_points = five_points_from_68(points)
+    return _warp(pixels, template_transform(five_points, size, method), size)
