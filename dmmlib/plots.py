@@ -1,0 +1,104 @@
+"""Seaborn figures of the suite: data, landmarks, the curves of Figs. 5-7, the accuracy bars of Figs. 3-4.
+
+Every function draws into a new figure (or a given axes) and returns the figure, so a notebook cell shows it and
+a script can save it. Nothing here computes a result: inputs are tables and histories made by dmmlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from dmmlib.attributes import PAPER_GROUPS, AttributeGroups
+from dmmlib.landmark_schema import GROUPS as LANDMARK_GROUPS
+
+sns.set_theme(context="notebook", style="whitegrid")
+
+
+def attribute_frequencies(observed: pd.Series, reference: pd.Series, *, observed_label: str = "this dataset",
+                          reference_label: str = "CelebA (published counts)") -> plt.Figure:
+    """Positive rate per attribute of a dataset beside CelebA's published rates (attribute imbalance)."""
+    frame = pd.DataFrame({observed_label: observed, reference_label: reference.reindex(observed.index)})
+    long = frame.reset_index(names="attribute").melt("attribute", var_name="dataset", value_name="positive rate")
+    fig, ax = plt.subplots(figsize=(12, 4))
+    sns.barplot(long, x="attribute", y="positive rate", hue="dataset", ax=ax)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.tick_params(axis="x", rotation=90)
+    ax.set_title("Attribute imbalance: fraction of positive labels")
+    fig.tight_layout()
+    return fig
+
+
+def face_grid(images: Sequence[np.ndarray], captions: Sequence[str], ncols: int = 6,
+              size: float = 1.9) -> plt.Figure:
+    """A grid of face images with a short caption under each."""
+    nrows = max(1, int(np.ceil(len(images) / ncols)))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.45), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        ax.imshow(image)
+        ax.set_title(caption, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def landmark_overlay(image: np.ndarray, points: Mapping[str, np.ndarray] | np.ndarray, ax: plt.Axes | None = None,
+                     title: str = "", numbers: bool = False) -> plt.Figure:
+    """An image with one or more 68-point sets drawn over it (a mapping label -> points (68, 2) in pixels)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(3.2, 3.9))
+    else:
+        fig = ax.figure
+    sets = points if isinstance(points, Mapping) else {"landmarks": points}
+    ax.imshow(image)
+    for (label, pts), colour in zip(sets.items(), sns.color_palette("bright", len(sets))):
+        pts = np.asarray(pts)
+        for group in LANDMARK_GROUPS.values():
+            ax.plot(pts[list(group), 0], pts[list(group), 1], "-", color=colour, lw=0.8)
+        ax.scatter(pts[:, 0], pts[:, 1], s=5, color=colour, label=label)
+        if numbers:
+            for i, (x, y) in enumerate(pts):
+                ax.annotate(str(i), (x, y), fontsize=5, color=colour)
+    if len(sets) > 1:
+        ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    return fig
+
+
+def accuracy_bars(table: pd.DataFrame, *, metric: str = "accuracy", hue: str = "variant",
+                  groups: AttributeGroups = PAPER_GROUPS, title: str = "") -> plt.Figure:
+    """Per-attribute bars split into an objective and a subjective panel, as the paper's Figs. 3-4.
+
+    ``table`` is long: one row per (attribute, ``hue`` value) with a ``metric`` column (fractions or %).
+    """
+    fig, axes = plt.subplots(2, 1, figsize=(13, 8), sharey=True)
+    for ax, (label, names) in zip(axes, (("objective", groups.objective), ("subjective", groups.subjective))):
+        part = table[table["attribute"].isin(names)]
+        sns.barplot(part, x="attribute", y=metric, hue=hue, order=list(names), ax=ax)
+        ax.set_title(f"{label} attributes ({len(names)})")
+        ax.tick_params(axis="x", rotation=75)
+        ax.set_xlabel("")
+        low = float(np.nanmin(table[metric]))
+        ax.set_ylim(max(0.0, low - 0.05 * abs(low)), None)
+        ax.legend(fontsize=7, ncol=4, loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def line_panels(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str | None = None, title: str = "",
+                logy: bool = False, **kwargs: Any) -> plt.Figure:
+    """Lines of ``y`` against ``x`` per ``hue`` (and one panel per ``col``): the curves of Figs. 5-7."""
+    grid = sns.relplot(frame, x=x, y=y, hue=hue, col=col, kind="line", height=3.2, aspect=1.3,
+                       facet_kws={"sharey": False}, **kwargs)
+    if logy:
+        grid.set(yscale="log")
+    grid.figure.suptitle(title, y=1.03)
+    return grid.figure
