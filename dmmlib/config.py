@@ -1,0 +1,134 @@
+"""``TrainConfig``: the one documented place for every training choice, the paper's and our own.
+
+Each field says where its default comes from: **paper** (stated by Mao et al., see ``shared/paper/FACTS.md`` §1)
+or **ours** (the paper is silent, FACTS §2; the comment gives the reason for the choice). Presets
+(:mod:`dmmlib.presets`) override fields by name; checkpoints and result files store :meth:`TrainConfig.to_dict`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from dmmlib.attributes import PAPER_GROUPS, AttributeGroups
+
+#: CelebA validation split size (FACTS §1), used to derive the default update interval P.
+CELEBA_VALIDATION_SIZE = 19_867
+
+
+def update_interval_for(
+    validation_size: int, batch_size: int, max_fraction: float = 0.05, backward_cost: float = 2.0
+) -> int:
+    """The smallest P (rounded up to a multiple of 100) keeping one whole-validation pass per P iterations at
+    ``max_fraction`` of training compute.
+
+    Cost model: a training step costs ``(1 + backward_cost)`` forward passes per image (the backward pass of a
+    CNN costs about twice its forward pass), a validation image one forward pass. So
+    ``V / (P * B * (1 + backward_cost)) <= max_fraction``. Validation runs without autograd in larger batches,
+    which makes it cheaper than this model says, so the bound is conservative.
+    """
+    p = validation_size / (max_fraction * batch_size * (1.0 + backward_cost))
+    return int(math.ceil(p / 100.0) * 100)
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run (Algorithm 1 of the paper plus the engineering around it)."""
+
+    # --- model -------------------------------------------------------------------------------------------------
+    variant: str = "DMM-CNN"  #: paper: one of the seven Table 1 variants (:mod:`dmmlib.variants`)
+    #: ours: None = the variant's own scheme (Table 1); "uniform" | "dynamic" | "dwa" | "aw" overrides it (Table 2)
+    weighting: str | None = None
+    backbone: str = "resnet50"  #: paper: ResNet-50; "resnet18" and "resnet-small" (CPU presets) are ours
+    #: ours: the paper does not say whether it starts from ImageNet; False keeps runs offline and reproducible.
+    #: "imagenet" loads torchvision's weights (a download), a path loads a local state dict.
+    pretrained: bool | str = False
+    #: ours: dlib's public model has 68 points; the paper's head has T = 72 (FACTS §1)
+    num_landmarks: int = 68
+    objective_hidden: tuple[int, ...] = (1024,)  #: paper: objective branch FC 1024 -> FC 22
+    subjective_hidden: tuple[int, ...] = (2048, 1024)  #: paper: subjective branch FC 2048 -> FC 1024 -> FC 18
+    landmark_hidden: tuple[int, ...] = (1024,)  #: paper: landmark branch FC 1024 -> FC 2T
+    spp_levels_objective: int = 1  #: paper: 1-level SPP (global max pooling) for the objective branch
+    spp_levels_subjective: int = 3  #: paper: 3-level SPP (1x1 + 2x2 + 3x3 bins) for the subjective branch
+    head_dropout: float = 0.0  #: ours: the paper mentions no dropout; ReLU (also unstated) sits between FCs
+    input_size: tuple[int, int] = (218, 178)  #: ours: (H, W) of the aligned CelebA JPEGs, uncropped, unscaled
+
+    # --- optimisation (Algorithm 1) ----------------------------------------------------------------------------
+    epochs: int = 15  #: paper
+    batch_size: int = 64  #: paper
+    lr: float = 0.001  #: paper: base learning rate
+    momentum: float = 0.9  #: ours: the paper says "stochastic gradient descent"; 0.9 is the ResNet standard
+    weight_decay: float = 5e-4  #: ours: a common SGD setting for ResNets on face attributes
+    lr_factor: float = 0.1  #: paper: lr x 0.1 when the validation loss stops decreasing
+    #: ours: ReduceLROnPlateau patience counted in updates (one update = one validation pass every P
+    #: iterations). Two updates (~4,200 iterations at P = 2,100) tolerate one noisy pass before cutting the lr.
+    lr_patience: int = 2
+    #: ours: P of Algorithm 1. The paper gives no value. One pass over the whole validation set (V = 19,867)
+    #: every P iterations of batch 64 must stay at <= 5% of training compute: P >= V / (0.05 * 64 * 3) = 2,070,
+    #: rounded up to 2,100 (see :func:`update_interval_for`). That gives ~18 updates of lambda and tau in the
+    #: paper's 15 epochs (38.2k iterations), enough to follow Fig. 5, where losses move over thousands of iterations.
+    update_interval: int = field(default_factory=lambda: update_interval_for(CELEBA_VALIDATION_SIZE, 64))
+    val_batch_size: int = 256  #: ours: no autograd during validation, so larger batches fit
+    beta: float = 0.5  #: paper: weight of the landmark loss in Eq. 3
+    gamma: float = 0.01  #: paper: step of the adaptive thresholds in Eq. 6
+    initial_tau: float = 0.0  #: ours: the FIX variants use 0.0, so AT starts where FIX stays
+    initial_lambda: float = 1.0  #: ours: the EQ variants use 1.0; Eq. 4 needs two validation passes first
+    #: ours: l of Eq. 6 is the current epoch counted from 1 ("the first epoch"); 0 would freeze tau in epoch one.
+    epoch_from: int = 1
+    dwa_temperature: float = 2.0  #: DWA's own default (Liu et al., CVPR 2019), for Table 2
+    #: ours: AW (He et al., 2017) averages validation losses over a window; theirs are 10-image batches, ours are
+    #: whole-validation passes (already averages over V images), so a window of one pass suffices and AW, like
+    #: Eq. 4, is defined from the second update on.
+    aw_window: int = 1
+    #: ours, off by default (the paper has no such option): rescale Eq. 4's weights to mean 1 / floor them.
+    dynamic_normalise: bool = False
+    dynamic_floor: float = 0.0
+    #: ours, off by default: leave images whose landmarks are placeholders (LandmarkSource.MEAN_SHAPE) out of Eq. 1.
+    mask_placeholder_landmarks: bool = False
+    groups: AttributeGroups = PAPER_GROUPS  #: paper's split, partly inferred (FACTS §5)
+
+    # --- engineering -------------------------------------------------------------------------------------------
+    seed: int = 0
+    device: str = "auto"  #: "auto" = CUDA when available, else CPU
+    amp: str | bool = "auto"  #: "auto" = bf16 autocast on CUDA, off on CPU
+    channels_last: str | bool = "auto"  #: "auto" = on for CUDA (faster convolutions with autocast)
+    compile: bool = False  #: torch.compile the model (slow start, faster steps on GPU)
+    num_workers: int = 0  #: DataLoader workers
+    checkpoint_interval: int = 1000  #: iterations between checkpoints (one is always written at the end)
+    log_interval: int = 50  #: iterations between progress-bar loss readings (each one is a device sync)
+
+    def __post_init__(self) -> None:
+        for name in ("objective_hidden", "subjective_hidden", "landmark_hidden", "input_size"):
+            setattr(self, name, tuple(int(v) for v in getattr(self, name)))
+        if isinstance(self.groups, dict):
+            self.groups = AttributeGroups(tuple(self.groups["objective"]), tuple(self.groups["subjective"]))
+        positive = ("epochs", "batch_size", "update_interval", "val_batch_size", "checkpoint_interval")
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (tuples become lists, groups become two name lists)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, AttributeGroups):
+                value = {"objective": list(value.objective), "subjective": list(value.subjective)}
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise so a typo never passes silently."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"TrainConfig: unknown fields {unknown}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
