@@ -1,0 +1,166 @@
+"""Loss-weighting schemes for the J attribute losses of Eq. 3: one interface, four schemes (Table 2).
+
+Every scheme has ``.weights`` (a ``(J,)`` tensor), ``.update(losses) -> weights``, ``state_dict()`` and
+``load_state_dict()``, and a ``schedule`` telling the trainer what to feed it and when:
+
+- ``"none"``: :class:`UniformWeighting` (UW), all weights 1.0.
+- ``"validation"``: fed the per-attribute losses of one whole-validation pass every P iterations:
+  :class:`DynamicWeighting` (the paper's Eq. 4) and :class:`AdaptiveWeighting` (AW, He et al., ACM MM 2017).
+- ``"epoch"``: fed epoch-mean *training* losses once per epoch: :class:`DWAWeighting` (Liu et al., CVPR 2019).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from dmmlib.config import TrainConfig
+
+
+def _as_losses(losses: Any) -> torch.Tensor:
+    return torch.as_tensor(losses, dtype=torch.float32).detach().cpu().clone()
+
+
+class UniformWeighting:
+    """UW: every lambda_j = 1.0 throughout (the EQ variants and Baseline)."""
+
+    schedule = "none"
+
+    def __init__(self, num_attributes: int, initial: float = 1.0) -> None:
+        self.weights = torch.full((num_attributes,), float(initial))
+
+    def update(self, losses: Any) -> torch.Tensor:
+        return self.weights
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"weights": self.weights.clone()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.weights = state["weights"].clone()
+
+
+class DynamicWeighting(UniformWeighting):
+    """Eq. 4: ``lambda_j(t) = |L_j(t) - L_j(t-1)| / L_j(t-1)`` from whole-validation losses.
+
+    Weights start at ``initial`` (1.0); the first update only records the losses (Eq. 4 needs two). The paper
+    describes no normalisation, so by default the raw ratios are used: they are small (a few percent) once the
+    losses level off, which lowers the effective learning rate of the attribute terms as training proceeds.
+    Two options, both off by default, change that for experiments: ``floor`` (weights never below it, so an
+    attribute whose loss stalls is not dropped entirely) and ``normalise`` (rescale to mean 1, keeping only the
+    relative emphasis, so the attribute terms keep their scale against beta * L_FLD).
+    """
+
+    schedule = "validation"
+
+    def __init__(
+        self, num_attributes: int, initial: float = 1.0, normalise: bool = False, floor: float = 0.0
+    ):
+        super().__init__(num_attributes, initial)
+        self.normalise = normalise
+        self.floor = floor
+        self.previous: torch.Tensor | None = None
+
+    def update(self, losses: Any) -> torch.Tensor:
+        current = _as_losses(losses)
+        if self.previous is not None:
+            weights = ((current - self.previous) / self.previous).abs()
+            if self.floor > 0:
+                weights = weights.clamp(min=self.floor)
+            if self.normalise:
+                weights = weights / weights.mean().clamp(min=torch.finfo(weights.dtype).tiny)
+            self.weights = weights
+        self.previous = current
+        return self.weights
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["previous"] = None if self.previous is None else self.previous.clone()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        previous = state.get("previous")
+        self.previous = None if previous is None else previous.clone()
+
+
+class DWAWeighting(UniformWeighting):
+    """Dynamic Weight Average: ``lambda = K softmax(w / T)``, ``w_k = L_k(e-1) / L_k(e-2)``.
+
+    Fed the epoch-mean training losses at the end of each epoch; weights stay 1.0 until two epochs are recorded.
+    """
+
+    schedule = "epoch"
+
+    def __init__(self, num_attributes: int, temperature: float = 2.0) -> None:
+        super().__init__(num_attributes)
+        self.temperature = temperature
+        self.history: list[torch.Tensor] = []
+
+    def update(self, losses: Any) -> torch.Tensor:
+        self.history = (self.history + [_as_losses(losses)])[-2:]
+        if len(self.history) == 2:
+            ratio = self.history[1] / self.history[0]
+            self.weights = len(ratio) * torch.softmax(ratio / self.temperature, dim=0)
+        return self.weights
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "history": [h.clone() for h in self.history]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.history = [h.clone() for h in state["history"]]
+
+
+class AdaptiveWeighting(UniformWeighting):
+    """AW (He et al., ACM MM 2017), fed validation losses.
+
+    ``cur`` is the mean of the last ``window`` losses, ``prev`` the mean of the ``window`` before them;
+    ``trend_j = |cur_j - prev_j| / cur_j``; ``weight_j ~ (trend_j / mean trend) * (cur_j / mean cur)``, rescaled to
+    mean 1. Weights stay 1.0 until ``2 * window`` losses are recorded (and when every trend is zero).
+    """
+
+    schedule = "validation"
+
+    def __init__(self, num_attributes: int, window: int = 1) -> None:
+        super().__init__(num_attributes)
+        self.window = window
+        self.history: list[torch.Tensor] = []
+
+    def update(self, losses: Any) -> torch.Tensor:
+        self.history = (self.history + [_as_losses(losses)])[-2 * self.window :]
+        if len(self.history) == 2 * self.window:
+            prev = torch.stack(self.history[: self.window]).mean(0)
+            cur = torch.stack(self.history[self.window :]).mean(0)
+            trend = (cur - prev).abs() / cur
+            if trend.mean() > 0:
+                raw = (trend / trend.mean()) * (cur / cur.mean())
+                self.weights = raw / raw.mean()
+        return self.weights
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "history": [h.clone() for h in self.history]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.history = [h.clone() for h in state["history"]]
+
+
+WEIGHTINGS = ("uniform", "dynamic", "dwa", "aw")
+
+
+def make_weighting(name: str, num_attributes: int, cfg: TrainConfig | None = None) -> UniformWeighting:
+    """The scheme called ``name`` (uniform | dynamic | dwa | aw), with its options read from ``cfg``."""
+    from dmmlib.config import TrainConfig
+
+    cfg = cfg or TrainConfig()
+    if name == "uniform":
+        return UniformWeighting(num_attributes)
+    if name == "dynamic":
+        return DynamicWeighting(num_attributes, cfg.initial_lambda, cfg.dynamic_normalise, cfg.dynamic_floor)
+    if name == "dwa":
+        return DWAWeighting(num_attributes, cfg.dwa_temperature)
+    if name == "aw":
+        return AdaptiveWeighting(num_attributes, cfg.aw_window)
+    raise ValueError(f"unknown weighting {name!r}; valid: {', '.join(WEIGHTINGS)}")
