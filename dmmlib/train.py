@@ -1,0 +1,388 @@
+"""Algorithm 1 of the paper: SGD on the joint loss (Eq. 3) with, every P iterations, one pass over the whole
+validation set that updates the thresholds (Eq. 6) and then the attribute weights (Eq. 4).
+
+::
+
+    loop = 0, t = 1
+    while loop < M:                       # the paper writes loop <= M, i.e. M + 1 steps; we run exactly M
+        if loop % P == 0:
+            validation losses (Eq. 2), FP and FN counts   <- one pass, :func:`dmmlib.validation.validate`
+            update tau (Eq. 6) with l = current epoch; update lambda (Eq. 4); lr plateau step; t += 1
+        joint loss (Eq. 3); SGD step; loop += 1
+
+Around it: a learning-rate plateau schedule (lr x ``lr_factor`` when the mean validation loss stops decreasing,
+stepped at each update), DWA's once-per-epoch update from epoch-mean training losses, atomic checkpoints with every
+state needed to resume exactly, a NaN/inf guard, and a ``history.json`` with one entry per update.
+
+Data order: epoch e visits ``randperm(N)`` drawn from a generator seeded with ``(seed, e)``, so the order is a
+function of the iteration number alone and a resumed run sees the very batches an uninterrupted run would.
+(Random augmentation inside DataLoader workers is outside this guarantee.)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from dmmlib.attributes import NUM_ATTRIBUTES
+from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from dmmlib.config import TrainConfig
+from dmmlib.losses import attribute_losses, joint_loss, landmark_loss
+from dmmlib.model import DMMNet, build_model_from_config, load_pretrained
+from dmmlib.thresholds import FixedThresholds, make_thresholds
+from dmmlib.validation import (
+    ValidationResult,
+    autocast,
+    landmark_mask,
+    make_loader,
+    move_images,
+    predict_dataset,
+    resolve_device,
+    use_channels_last,
+    validate,
+)
+from dmmlib.variants import get_variant
+from dmmlib.weighting import UniformWeighting, make_weighting
+
+__all__ = ["TrainResult", "ValidationResult", "load_run", "predict_dataset", "train", "validate"]
+
+HISTORY_NAME = "history.json"
+CONFIG_NAME = "config.json"
+#: Fields that may differ between a checkpoint's config and the config that resumes it.
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "device", "amp", "channels_last", "compile", "num_workers", "checkpoint_interval", "log_interval",
+     "val_batch_size", "pretrained"}
+)  # fmt: skip
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or inf."""
+
+
+@dataclass
+class TrainResult:
+    model: DMMNet
+    history: list[dict[str, Any]]
+    weighting: UniformWeighting
+    thresholds: FixedThresholds
+    run_dir: Path
+    iterations: int = 0
+    validation_passes: int = 0
+
+
+class EpochSampler(Sampler[int]):
+    """The indices of epoch ``epoch`` (a seeded permutation), starting at position ``start``."""
+
+    def __init__(self, size: int, seed: int, epoch: int, start: int = 0) -> None:
+        self.size, self.seed, self.epoch, self.start = size, seed, epoch, start
+
+    def generator(self) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(torch.randperm(self.size, generator=self.generator())[self.start :].tolist())
+
+    def __len__(self) -> int:
+        return self.size - self.start
+
+
+@dataclass
+class _State:
+    """Everything of a run that changes as it trains (besides module, optimiser and scheduler states)."""
+
+    iteration: int = 0
+    t: int = 1
+    validation_passes: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    #: per-attribute training-loss sum and batch count of the current epoch (for DWA)
+    epoch_losses: torch.Tensor = field(
+        default_factory=lambda: torch.zeros(NUM_ATTRIBUTES, dtype=torch.float64)
+    )
+    epoch_batches: int = 0
+    #: joint training-loss sum and count since the last update (for the history)
+    train_loss: torch.Tensor = field(default_factory=lambda: torch.zeros((), dtype=torch.float64))
+    train_batches: int = 0
+    #: iteration of the first non-finite training loss, -1 while none
+    first_bad: torch.Tensor = field(default_factory=lambda: torch.tensor(-1, dtype=torch.int64))
+
+    def to(self, device: torch.device) -> _State:
+        self.epoch_losses = self.epoch_losses.to(device)
+        self.train_loss = self.train_loss.to(device)
+        self.first_bad = self.first_bad.to(device)
+        return self
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "iteration": self.iteration, "t": self.t, "validation_passes": self.validation_passes,
+            "history": self.history, "epoch_losses": self.epoch_losses.cpu(), "epoch_batches": self.epoch_batches,
+            "train_loss": self.train_loss.cpu(), "train_batches": self.train_batches,
+            "first_bad": self.first_bad.cpu(),
+        }  # fmt: skip
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> _State:
+        return cls(**state)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def iterations_per_epoch(num_samples: int, batch_size: int) -> int:
+    """Batches per epoch, the last one partial (CelebA: 162,770 / 64 -> 2,544)."""
+    return math.ceil(num_samples / batch_size)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+def _check_config_change(saved: dict[str, Any], cfg: TrainConfig) -> None:
+    current = cfg.to_dict()
+    changed = sorted(k for k in current if k not in RESUMABLE_CHANGES and saved.get(k) != current[k])
+    if changed:
+        raise ValueError(
+            f"cannot resume: the config differs from the checkpoint's in {changed}; "
+            "pass resume=False or use a new run_dir"
+        )
+
+
+class _Trainer:
+    """The state and steps of one run; :func:`train` is its public face."""
+
+    def __init__(self, cfg: TrainConfig, train_set: Dataset, eval_set: Dataset, run_dir: Path) -> None:
+        self.cfg, self.train_set, self.eval_set, self.run_dir = cfg, train_set, eval_set, run_dir
+        self.spec = get_variant(cfg.variant)
+        self.device = resolve_device(cfg.device)
+        self.channels_last = use_channels_last(self.device, cfg.channels_last)
+        seed_everything(cfg.seed)
+        self.model = build_model_from_config(cfg).to(self.device)
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.step_model = torch.compile(self.model) if cfg.compile else self.model
+        self.weighting = make_weighting(cfg.weighting or self.spec.weighting, NUM_ATTRIBUTES, cfg)
+        self.thresholds = make_thresholds(self.spec.thresholds, NUM_ATTRIBUTES, cfg.gamma, cfg.initial_tau)
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience
+        )
+        self.state = _State().to(self.device)
+        self.per_epoch = iterations_per_epoch(len(train_set), cfg.batch_size)
+
+    # --- persistence -----------------------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        self.check_finite()
+        save_checkpoint(self.run_dir / CHECKPOINT_NAME, {
+            "format": 1,
+            "config": self.cfg.to_dict(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "weighting": self.weighting.state_dict(),
+            "thresholds": self.thresholds.state_dict(),
+            "rng": rng_state(),
+            "data_order": {"seed": self.cfg.seed, "epoch": self.state.iteration // self.per_epoch,
+                           "position": (self.state.iteration % self.per_epoch) * self.cfg.batch_size},
+            "state": self.state.state_dict(),
+        })  # fmt: skip
+
+    def restore(self, ckpt: dict[str, Any]) -> None:
+        _check_config_change(ckpt["config"], self.cfg)
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.weighting.load_state_dict(ckpt["weighting"])
+        self.thresholds.load_state_dict(ckpt["thresholds"])
+        self.state = _State.from_state_dict(ckpt["state"]).to(self.device)
+        set_rng_state(ckpt["rng"])
+
+    def save_history(self) -> None:
+        _write_json(self.run_dir / HISTORY_NAME, self.state.history)
+
+    def check_finite(self) -> None:
+        bad = int(self.state.first_bad)
+        if bad >= 0:
+            raise NonFiniteLossError(
+                f"training loss is NaN or inf at iteration {bad}; the last good checkpoint in {self.run_dir} "
+                "is kept (try a lower lr)"
+            )
+
+    # --- Algorithm 1 ------------------------------------------------------------------------------------------
+    def epoch_number(self, iteration: int) -> int:
+        """l of Eq. 6: the current epoch, counted from ``cfg.epoch_from``."""
+        return iteration // self.per_epoch + self.cfg.epoch_from
+
+    def update(self) -> None:
+        """Lines 4-7 of Algorithm 1: one validation pass, then tau (Eq. 6), then lambda (Eq. 4); t += 1."""
+        self.check_finite()
+        st, cfg = self.state, self.cfg
+        started = time.perf_counter()
+        val = validate(self.model, self.eval_set, cfg, self.thresholds.tau, device=self.device)
+        st.validation_passes += 1
+        epoch = self.epoch_number(st.iteration)
+        self.thresholds.update(val.false_positives, val.false_negatives, val.num_samples, epoch)
+        if self.weighting.schedule == "validation":
+            self.weighting.update(val.attr_losses)
+        self.scheduler.step(val.mean_loss)
+        st.history.append({
+            "t": st.t, "iteration": st.iteration, "epoch": epoch,
+            "val_attr_losses": val.attr_losses.tolist(), "val_mean_loss": val.mean_loss,
+            "val_landmark_loss": val.landmark_loss,
+            "val_accuracy": val.accuracy.tolist(), "val_mean_accuracy": val.mean_accuracy,
+            "lambda": self.weighting.weights.tolist(), "tau": self.thresholds.tau.tolist(),
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "train_loss": float(st.train_loss) / st.train_batches if st.train_batches else None,
+            "validation_passes": st.validation_passes,
+            "val_seconds": time.perf_counter() - started,
+        })  # fmt: skip
+        st.train_loss.zero_()
+        st.train_batches = 0
+        st.t += 1
+        self.weights = self.weighting.weights.to(self.device)
+        self.save_history()
+
+    def end_of_epoch(self) -> None:
+        st = self.state
+        if self.weighting.schedule == "epoch" and st.epoch_batches:
+            self.weighting.update((st.epoch_losses / st.epoch_batches).float().cpu())
+            self.weights = self.weighting.weights.to(self.device)
+        st.epoch_losses.zero_()
+        st.epoch_batches = 0
+
+    def step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Lines 9-10 of Algorithm 1: the joint loss (Eq. 3) and one SGD step; returns the detached loss."""
+        cfg, device = self.cfg, self.device
+        images = move_images(batch["image"], device, self.channels_last)
+        targets = batch["attributes"].to(device, non_blocking=True)
+        with autocast(device, cfg.amp):
+            out = self.step_model(images)
+        attr = attribute_losses(out.attributes, targets)
+        fld = None
+        if out.landmarks is not None:
+            landmarks = batch["landmarks"].to(device, non_blocking=True)
+            if landmarks.shape[1] != out.landmarks.shape[1]:
+                raise ValueError(
+                    f"the data has {landmarks.shape[1] // 2} landmarks per image, the model "
+                    f"{out.landmarks.shape[1] // 2}: set TrainConfig.num_landmarks to match"
+                )
+            fld = landmark_loss(
+                out.landmarks, landmarks, landmark_mask(batch, device, cfg.mask_placeholder_landmarks)
+            )
+        loss = joint_loss(attr, self.weights, fld, cfg.beta)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+        st = self.state
+        loss = loss.detach()
+        st.first_bad = torch.where((st.first_bad < 0) & ~torch.isfinite(loss), st.iteration, st.first_bad)
+        st.train_loss += loss
+        st.train_batches += 1
+        st.epoch_losses += attr.detach()
+        st.epoch_batches += 1
+        return loss
+
+    def run(self, total: int, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        cfg, st = self.cfg, self.state
+        self.weights = self.weighting.weights.to(self.device)
+        self.model.train()
+        bar = tqdm(total=total, initial=st.iteration, disable=not progress, desc=cfg.variant, unit="it")
+        try:
+            while st.iteration < total:
+                epoch, offset = divmod(st.iteration, self.per_epoch)
+                sampler = EpochSampler(len(self.train_set), cfg.seed, epoch, offset * cfg.batch_size)
+                loader = make_loader(
+                    self.train_set, cfg.batch_size, self.device, cfg.num_workers, sampler=sampler,
+                    generator=sampler.generator(),
+                )  # fmt: skip
+                for batch in loader:
+                    if st.iteration >= total:
+                        break
+                    if st.iteration % cfg.update_interval == 0:
+                        self.update()
+                    loss = self.step(batch)
+                    st.iteration += 1
+                    bar.update(1)
+                    if st.iteration % self.per_epoch == 0:
+                        self.end_of_epoch()
+                    if st.iteration % cfg.log_interval == 0:
+                        self.check_finite()
+                        bar.set_postfix(loss=f"{float(loss):.4f}", lr=self.optimizer.param_groups[0]["lr"])
+                    if st.iteration % cfg.checkpoint_interval == 0:
+                        self.checkpoint()
+        finally:
+            bar.close()
+        self.check_finite()
+        self.checkpoint()
+        self.save_history()
+
+
+def train(
+    cfg: TrainConfig,
+    train_set: Dataset,
+    val_set: Dataset | None,
+    run_dir: str | Path,
+    *,
+    update_set: Dataset | None = None,
+    max_iterations: int | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    init_from: str | Path | None = None,
+) -> TrainResult:
+    """Run Algorithm 1 for ``cfg.epochs`` epochs (or up to ``max_iterations`` iterations in all).
+
+    ``val_set`` drives the updates of lambda and tau; when it is None (LFWA has no validation split) they are
+    computed on ``update_set`` instead, e.g. the training set. With ``resume`` a ``checkpoint.pt`` in ``run_dir``
+    is continued exactly; ``init_from`` (a checkpoint file or run folder) initialises the model weights only,
+    for fine-tuning.
+    """
+    eval_set = val_set if val_set is not None else update_set
+    if eval_set is None:
+        raise ValueError("train needs val_set, or update_set when there is no validation set (LFWA)")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    trainer = _Trainer(cfg, train_set, eval_set, run_dir)
+    checkpoint_path = run_dir / CHECKPOINT_NAME
+    if resume and checkpoint_path.exists():
+        trainer.restore(load_checkpoint(checkpoint_path))
+    elif init_from is not None:
+        init_path = Path(init_from)
+        load_pretrained(trainer.model, init_path / CHECKPOINT_NAME if init_path.is_dir() else init_path)
+    _write_json(run_dir / CONFIG_NAME, cfg.to_dict())
+    total = cfg.epochs * trainer.per_epoch
+    if max_iterations is not None:
+        total = min(total, max_iterations)
+    trainer.run(total, progress)
+    st = trainer.state
+    return TrainResult(
+        model=trainer.model, history=st.history, weighting=trainer.weighting, thresholds=trainer.thresholds,
+        run_dir=run_dir, iterations=st.iteration, validation_passes=st.validation_passes,
+    )  # fmt: skip
+
+
+def load_run(run_dir: str | Path, device: str | torch.device = "cpu"):
+    """``(model, tau, cfg, history)`` of a finished or interrupted run, the model in eval mode."""
+    ckpt = load_checkpoint(run_dir)
+    cfg = TrainConfig.from_dict(ckpt["config"])
+    model = build_model_from_config(cfg.replace(pretrained=False))
+    model.load_state_dict(ckpt["model"])
+    model.to(resolve_device(device)).eval()
+    return model, ckpt["thresholds"]["tau"], cfg, ckpt["state"]["history"]

@@ -1,0 +1,174 @@
+"""One pass over a validation set without autograd: the per-attribute losses (Eq. 2), the landmark loss (Eq. 1)
+and the false positive / negative counts that Eqs. 4 and 6 need, all from the same forward passes.
+
+Every sum is accumulated on the device and reduced in one place (:func:`_reduce`), where a DDP all-reduce over
+ranks would go; nothing is read back to the host until the pass is over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from dmmlib.attributes import NUM_ATTRIBUTES
+from dmmlib.config import TrainConfig
+from dmmlib.landmark_schema import LandmarkSource
+
+
+@dataclass
+class ValidationResult:
+    attr_losses: torch.Tensor  #: (J,) Eq. 2 on the whole set
+    landmark_loss: float | None  #: Eq. 1 on the whole set; None without a landmark branch
+    mean_loss: float  #: mean of attr_losses: "the validation loss" that drives the lr schedule
+    false_positives: torch.Tensor  #: (J,) int64 at the thresholds passed in
+    false_negatives: torch.Tensor  #: (J,) int64
+    num_samples: int  #: V of Eq. 6
+    accuracy: torch.Tensor  #: (J,) at the thresholds passed in
+    outputs: torch.Tensor | None = None  #: (V, J) raw outputs when asked for
+
+    @property
+    def mean_accuracy(self) -> float:
+        return float(self.accuracy.mean())
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _auto(flag: str | bool, device: torch.device) -> bool:
+    return device.type == "cuda" if flag == "auto" else bool(flag)
+
+
+def autocast(device: torch.device, amp: str | bool = "auto") -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA when ``amp`` is "auto" or True; no-op otherwise."""
+    if _auto(amp, device):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def use_channels_last(device: torch.device, flag: str | bool = "auto") -> bool:
+    return _auto(flag, device)
+
+
+def move_images(images: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    images = images.to(device, non_blocking=True)
+    return images.contiguous(memory_format=torch.channels_last) if channels_last else images
+
+
+def make_loader(dataset: Dataset, batch_size: int, device: torch.device, num_workers: int = 0, **kwargs: Any):
+    return DataLoader(
+        dataset, batch_size=batch_size, num_workers=num_workers, pin_memory=device.type == "cuda",
+        persistent_workers=False, **kwargs,
+    )  # fmt: skip
+
+
+def landmark_mask(batch: dict[str, torch.Tensor], device: torch.device, enabled: bool) -> torch.Tensor | None:
+    """True for images whose landmarks are measurements (used only when ``enabled``)."""
+    if not enabled:
+        return None
+    return (batch["landmark_source"] != int(LandmarkSource.MEAN_SHAPE)).to(device)
+
+
+def _reduce(sums: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Combine the per-process sums; the single place for ``torch.distributed.all_reduce`` under DDP."""
+    return {name: value.cpu() for name, value in sums.items()}
+
+
+@torch.no_grad()
+def validate(
+    model: torch.nn.Module,
+    dataset: Dataset,
+    cfg: TrainConfig,
+    tau: torch.Tensor,
+    *,
+    device: torch.device | None = None,
+    return_outputs: bool = False,
+) -> ValidationResult:
+    """One pass over ``dataset`` in eval mode with ``cfg.val_batch_size``; the model's mode is restored after."""
+    device = device or next(model.parameters()).device
+    channels_last = use_channels_last(device, cfg.channels_last)
+    tau_dev = torch.as_tensor(tau, dtype=torch.float32, device=device)
+    sums = {
+        "squared": torch.zeros(NUM_ATTRIBUTES, dtype=torch.float64, device=device),
+        "fp": torch.zeros(NUM_ATTRIBUTES, dtype=torch.int64, device=device),
+        "fn": torch.zeros(NUM_ATTRIBUTES, dtype=torch.int64, device=device),
+        "count": torch.zeros((), dtype=torch.int64, device=device),
+        "landmark_squared": torch.zeros((), dtype=torch.float64, device=device),
+        "landmark_count": torch.zeros((), dtype=torch.float64, device=device),
+    }
+    outputs = []
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in make_loader(dataset, cfg.val_batch_size, device, cfg.num_workers):
+            images = move_images(batch["image"], device, channels_last)
+            targets = batch["attributes"].to(device, non_blocking=True).float()
+            with autocast(device, cfg.amp):
+                out = model(images)
+            pred = out.attributes.float()
+            sums["squared"] += (pred - targets).square().sum(dim=0, dtype=torch.float64)
+            positive_pred, positive_true = pred > tau_dev, targets > 0
+            sums["fp"] += (positive_pred & ~positive_true).sum(dim=0)
+            sums["fn"] += (~positive_pred & positive_true).sum(dim=0)
+            sums["count"] += len(pred)
+            if out.landmarks is not None:
+                per_image = (
+                    (out.landmarks.float() - batch["landmarks"].to(device).float()).square().sum(dim=1)
+                )
+                mask = landmark_mask(batch, device, cfg.mask_placeholder_landmarks)
+                weight = torch.ones_like(per_image) if mask is None else mask.to(per_image.dtype)
+                sums["landmark_squared"] += (per_image * weight).sum(dtype=torch.float64)
+                sums["landmark_count"] += weight.sum(dtype=torch.float64)
+            if return_outputs:
+                outputs.append(pred.cpu())
+        has_landmarks = getattr(model, "spec", None) is None or model.spec.landmark_task
+    finally:
+        model.train(was_training)
+    totals = _reduce(sums)
+    n = int(totals["count"])
+    if n == 0:
+        raise ValueError("validate: the dataset is empty")
+    attr_losses = (totals["squared"] / n).float()
+    landmark = None
+    if has_landmarks and float(totals["landmark_count"]) > 0:
+        landmark = float(totals["landmark_squared"] / totals["landmark_count"])
+    errors = totals["fp"] + totals["fn"]
+    return ValidationResult(
+        attr_losses=attr_losses, landmark_loss=landmark, mean_loss=float(attr_losses.mean()),
+        false_positives=totals["fp"], false_negatives=totals["fn"], num_samples=n,
+        accuracy=(1.0 - errors.double() / n).float(),
+        outputs=torch.cat(outputs) if return_outputs else None,
+    )  # fmt: skip
+
+
+@torch.no_grad()
+def predict_dataset(
+    model: torch.nn.Module,
+    dataset: Dataset,
+    *,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    amp: str | bool = "auto",
+    num_workers: int = 0,
+) -> np.ndarray:
+    """Raw attribute outputs ``(N, 40)`` (float32, CelebA order) for every image of ``dataset``, in order."""
+    device = resolve_device(device) if device is not None else next(model.parameters()).device
+    model.to(device)
+    was_training = model.training
+    model.eval()
+    outputs = []
+    try:
+        for batch in make_loader(dataset, batch_size, device, num_workers):
+            with autocast(device, amp):
+                out = model(move_images(batch["image"], device, use_channels_last(device)))
+            outputs.append(out.attributes.float().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(outputs).numpy()
