@@ -93,7 +93,8 @@ def sample_appearance(labels: np.ndarray, rng: np.random.Generator) -> Appearanc
         nose_half_width=(0.25 if has("Big_Nose") else 0.18) + u(-0.015, 0.015),
         nose_point=0.09 if has("Pointy_Nose") else 0.0,
         lip_thickness=(0.095 if has("Big_Lips") else 0.062) + u(-0.006, 0.006),
-        mouth_open=(0.13 if has("Mouth_Slightly_Open") else 0.0) + (u(0.0, 0.03) if has("Mouth_Slightly_Open") else 0),
+        mouth_open=(0.13 if has("Mouth_Slightly_Open") else 0.0)
+        + (u(0.0, 0.03) if has("Mouth_Slightly_Open") else 0),
         smile=(1.0 if has("Smiling") else 0.0) + u(-0.15, 0.15),
         mouth_half_width=0.31 + u(-0.02, 0.02),
         asymmetry=(0.0 if has("Attractive") else rng.choice([-1.0, 1.0]) * u(0.02, 0.04)),
@@ -160,7 +161,9 @@ class _Painter:
         self.shapes: list[tuple[str, np.ndarray, bool, dict]] = []
 
     def poly(self, pts, fill, outline=None, depth: bool = True) -> None:
-        self.shapes.append(("polygon", np.asarray(pts, dtype=np.float64), depth, {"fill": fill, "outline": outline}))
+        self.shapes.append(
+            ("polygon", np.asarray(pts, dtype=np.float64), depth, {"fill": fill, "outline": outline})
+        )
 
     def line(self, pts, fill, width: float = 1.0, depth: bool = True) -> None:
         px = max(1, round(width * self.pose.scale / 42.0))
@@ -188,7 +191,9 @@ class _Painter:
 
 def _background(a: Appearance, f: Framing, rng: np.random.Generator) -> Image.Image:
     first = Image.new("RGB", (f.width, f.height), a.background[0])
-    image = Image.composite(first, Image.new("RGB", first.size, a.background[1]), _mask(f.width, f.height, rng.integers(8), 1))
+    image = Image.composite(
+        first, Image.new("RGB", first.size, a.background[1]), _mask(f.width, f.height, rng.integers(8), 1)
+    )
     if f.clutter:
         draw = ImageDraw.Draw(image)
         for _ in range(int(rng.integers(4, 9))):
@@ -222,7 +227,9 @@ def _body(p: _Painter, a: Appearance) -> None:
     p.poly(ellipse(0, 3.0, 2.3, 1.25, 24), a.clothes, depth=False)
     p.poly([[-0.42, 1.1], [0.42, 1.1], [0.5, 2.05], [-0.5, 2.05]], _mix(a.skin, (0, 0, 0), 0.12), depth=False)
     if has("Wearing_Necktie"):
-        p.poly([[-0.55, 1.85], [0, 2.25], [0.55, 1.85], [0.35, 2.6], [-0.35, 2.6]], (240, 240, 240), depth=False)
+        p.poly(
+            [[-0.55, 1.85], [0, 2.25], [0.55, 1.85], [0.35, 2.6], [-0.35, 2.6]], (240, 240, 240), depth=False
+        )
         p.poly([[-0.1, 2.05], [0.1, 2.05], [0.16, 2.9], [0, 3.1], [-0.16, 2.9]], a.accessory, depth=False)
     if has("Wearing_Necklace"):
         arc = ellipse(0, 1.75, 0.48, 0.32, 9, 0.15 * np.pi, 0.85 * np.pi)
@@ -246,7 +253,11 @@ def _face(p: _Painter, a: Appearance, lm: np.ndarray, rng: np.random.Generator) 
         p.poly(ellipse(0, s.chin_y - 0.02, 0.42, 0.17, 14), _mix(a.skin, (0, 0, 0), 0.08))
     p.poly(np.concatenate([lm[0:17], forehead[1:-1]]), a.skin)
     if has("Double_Chin"):
-        p.line(ellipse(0, s.chin_y - 0.06, 0.32, 0.12, 9, 0.15 * np.pi, 0.85 * np.pi), _mix(a.skin, (0, 0, 0), 0.3), 1.0)
+        p.line(
+            ellipse(0, s.chin_y - 0.06, 0.32, 0.12, 9, 0.15 * np.pi, 0.85 * np.pi),
+            _mix(a.skin, (0, 0, 0), 0.3),
+            1.0,
+        )
     shade = _mix(a.skin, (0, 0, 0), 0.25)
     if has("Rosy_Cheeks"):
         for side in (-1, 1):
@@ -257,7 +268,11 @@ def _face(p: _Painter, a: Appearance, lm: np.ndarray, rng: np.random.Generator) 
             p.line(ellipse(side * 0.62, 0.45, 0.22, 0.1, 6, 0.1 * np.pi, 0.9 * np.pi), shade, 1.0)
     if has("Bags_Under_Eyes"):
         for cx in (-EYE_X, EYE_X):
-            p.line(ellipse(cx, 0.1, 0.14, 0.07, 7, 0.1 * np.pi, 0.9 * np.pi), _mix(a.skin, (70, 40, 60), 0.45), 1.5)
+            p.line(
+                ellipse(cx, 0.1, 0.14, 0.07, 7, 0.1 * np.pi, 0.9 * np.pi),
+                _mix(a.skin, (70, 40, 60), 0.45),
+                1.5,
+            )
     if not has("Young"):
         for y in (-0.62, -0.72, -0.82):
             p.line([[-0.45, y], [0.0, y - 0.02], [0.45, y]], shade, 1.0)
@@ -345,7 +360,15 @@ def _hair_front(p: _Painter, a: Appearance) -> None:
     if has("Bangs"):
         fringe = [[x, -0.36 + 0.05 * (i % 2)] for i, x in enumerate(np.linspace(0.98, -0.98, 9))]
     elif has("Receding_Hairline"):
-        fringe = [[0.98, -0.2], [0.5, -0.9], [0.25, -0.93], [0.0, -0.78], [-0.25, -0.93], [-0.5, -0.9], [-0.98, -0.2]]
+        fringe = [
+            [0.98, -0.2],
+            [0.5, -0.9],
+            [0.25, -0.93],
+            [0.0, -0.78],
+            [-0.25, -0.93],
+            [-0.5, -0.9],
+            [-0.98, -0.2],
+        ]
     else:
         fringe = [[0.98, -0.15], [0.6, -0.62], [0.0, -0.7], [-0.6, -0.62], [-0.98, -0.15]]
     p.poly(np.concatenate([cap, fringe]), a.hair)
@@ -354,7 +377,9 @@ def _hair_front(p: _Painter, a: Appearance) -> None:
 def _hat(p: _Painter, a: Appearance) -> None:
     if "Wearing_Hat" not in a.attrs:
         return
-    crown = np.concatenate([ellipse(0, -0.65, 0.9, 0.95, 14, np.pi, 2 * np.pi), [[0.95, -0.5], [-0.95, -0.5]]])
+    crown = np.concatenate(
+        [ellipse(0, -0.65, 0.9, 0.95, 14, np.pi, 2 * np.pi), [[0.95, -0.5], [-0.95, -0.5]]]
+    )
     p.poly(crown, a.accessory)
     p.poly(ellipse(0, -0.5, 1.45, 0.16, 16), _mix(a.accessory, (0, 0, 0), 0.3))
 
@@ -370,7 +395,9 @@ def _glasses(p: _Painter, a: Appearance, lm: np.ndarray) -> None:
         p.line([[side * 0.72, 0.0], [side * 0.97, 0.05]], frame, 2.0)
 
 
-def render(a: Appearance, pose: Pose, framing: Framing, rng: np.random.Generator) -> tuple[Image.Image, np.ndarray]:
+def render(
+    a: Appearance, pose: Pose, framing: Framing, rng: np.random.Generator
+) -> tuple[Image.Image, np.ndarray]:
     """Draw one face; returns the RGB image and its 68 landmarks in pixels, (68, 2) float32."""
     lm = landmarks_canonical(a.shape)
     image = _background(a, framing, rng)
@@ -387,7 +414,9 @@ def render(a: Appearance, pose: Pose, framing: Framing, rng: np.random.Generator
     _hat(p, a)
     _glasses(p, a, lm)
     p.paint(image)
-    light = _mask(framing.width, framing.height, int(rng.integers(8)), int(framing.light > 0.35) + int(rng.integers(2)))
+    light = _mask(
+        framing.width, framing.height, int(rng.integers(8)), int(framing.light > 0.35) + int(rng.integers(2))
+    )
     image = Image.composite(image, Image.new("RGB", image.size, 0), light)
     if "Blurry" in a.attrs:
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(1.6, 2.4)))

@@ -56,7 +56,13 @@ def landmarks_canonical(s: Shape) -> np.ndarray:
     p[27:31, 1] = np.linspace(0.08, s.nose_tip_y, 4)
     base_y = s.nose_tip_y + 0.08
     w = s.nose_half_width
-    p[31:36] = [[-w, base_y - 0.02], [-w / 2, base_y + 0.02], [0, base_y + 0.04], [w / 2, base_y + 0.02], [w, base_y - 0.02]]
+    p[31:36] = [
+        [-w, base_y - 0.02],
+        [-w / 2, base_y + 0.02],
+        [0, base_y + 0.04],
+        [w / 2, base_y + 0.02],
+        [w, base_y - 0.02],
+    ]
     hw, hh = s.eye_half_width, s.eye_half_height
     for first, cx, dy in ((36, -EYE_X, 0.0), (42, EYE_X, s.asymmetry)):
         p[first : first + 6] = [
@@ -86,7 +92,9 @@ def _unit_arc(n: int, start: float, stop: float) -> np.ndarray:
     return np.stack([np.cos(a), np.sin(a)], axis=1)
 
 
-def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 24, start: float = 0.0, stop: float = 2 * np.pi):
+def ellipse(
+    cx: float, cy: float, rx: float, ry: float, n: int = 24, start: float = 0.0, stop: float = 2 * np.pi
+):
     """Points on an (axis-aligned, canonical-frame) ellipse arc, (n, 2)."""
     return _unit_arc(n, start, stop) * (rx, ry) + (cx, cy)
 

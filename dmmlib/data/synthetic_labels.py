@@ -35,7 +35,10 @@ DEFAULT_LABEL_NOISE = 0.10
 def target_frequencies() -> dict[str, float]:
     """Positive fraction of each attribute over all 202,599 CelebA images, in CelebA order."""
     text = resources.files("dmmlib").joinpath("resources/celeba_attribute_counts.csv").read_text()
-    rows = {row["attribute"]: int(row["positives"]) / int(row["total"]) for row in csv.DictReader(text.splitlines())}
+    rows = {
+        row["attribute"]: int(row["positives"]) / int(row["total"])
+        for row in csv.DictReader(text.splitlines())
+    }
     return {name: rows[name] for name in ATTRIBUTES}
 
 
@@ -81,7 +84,11 @@ _RULES: tuple[tuple[str, dict[str, float], tuple[str, ...]], ...] = (
     ("Rosy_Cheeks", {"Male": -1.5, "Heavy_Makeup": 1.0}, ()),
     ("Pale_Skin", {"Male": -0.5}, ()),
     ("Blurry", {}, ()),
-    ("Attractive", {"Male": -1.5, "Young": 1.5, "Chubby": -1.0, "Bags_Under_Eyes": -0.8, "Big_Nose": -0.5}, ()),
+    (
+        "Attractive",
+        {"Male": -1.5, "Young": 1.5, "Chubby": -1.0, "Bags_Under_Eyes": -0.8, "Big_Nose": -0.5},
+        (),
+    ),
 )
 
 
@@ -134,7 +141,8 @@ def noise_rates(label_noise: float = DEFAULT_LABEL_NOISE) -> dict[str, float]:
         raise ValueError(f"label_noise must be in [0, 0.5), got {label_noise}")
     freq = target_frequencies()
     return {
-        name: (min(label_noise, min(p, 1.0 - p) / 2.0) if name in SUBJECTIVE else 0.0) for name, p in freq.items()
+        name: (min(label_noise, min(p, 1.0 - p) / 2.0) if name in SUBJECTIVE else 0.0)
+        for name, p in freq.items()
     }
 
 

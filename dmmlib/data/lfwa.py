@@ -1,0 +1,136 @@
+"""LFWA: LFW images with the 40 CelebA attributes (released with CelebA), as a torch Dataset.
+
+Files under ``root``:
+
+* ``lfw_att_40.mat``, MATLAB v7.3 (= HDF5 with a 512-byte MATLAB header): ``AttrName`` (cell of 40 names),
+  ``name`` (cell of N relative image paths with backslashes, ``Name\\Name_0001.jpg``), ``label`` (N x 40 doubles,
+  1 = positive, 0 = negative). Cells are HDF5 object references into ``#refs#``, each a uint16 array of
+  character codes; matrices are stored transposed (MATLAB is column-major), so ``label`` is (40, N) on disk.
+* ``indices_train_test.mat``: ``indices_img_train``, ``indices_img_test``, 1-based indices into ``name``;
+  MATLAB v5 (read with scipy) or v7.3 (read with h5py), whichever the file is.
+* image folders in LFW layout, 250 x 250 JPEGs: ``lfw/`` (original) and ``lfw-deepfunneled/``.
+
+The paper fine-tunes on original + deep-funneled copies of the training images and tests on one copy; split
+sizes always come from the index file. The same reader serves the real files and the synthetic copies
+written by :func:`dmmlib.data.synthetic.generate_lfwa` (which mirror the v7.3 structure).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from dmmlib.attributes import ATTRIBUTES
+from dmmlib.data.errors import CorruptImageError, DataFormatError, MissingImageError
+from dmmlib.data.lfwa_format import read_indices, read_lfw_att_40, write_indices, write_lfw_att_40
+from dmmlib.data.transforms import Transform, decode_resized, to_uint8_tensor
+from dmmlib.landmark_schema import NUM_POINTS, LandmarkSource, normalise
+
+VERSION_FOLDERS = {"original": "lfw", "deep-funneled": "lfw-deepfunneled"}
+ATTRIBUTE_FILE = "lfw_att_40.mat"
+INDEX_FILE = "indices_train_test.mat"
+
+__all__ = [
+    "LFWA",
+    "read_indices",
+    "read_lfw_att_40",
+    "synthetic_landmarks",
+    "write_indices",
+    "write_lfw_att_40",
+]
+
+
+# ----------------------------------------------------------------------------------------------------- dataset
+def synthetic_landmarks(root: str | os.PathLike[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Ground-truth landmarks of a synthetic LFWA copy, in the form :class:`LFWA` takes."""
+    out = {}
+    for version, folder in VERSION_FOLDERS.items():
+        points = np.load(Path(root) / f"landmarks_68_{folder}.npy")
+        out[version] = (points, np.full(len(points), int(LandmarkSource.GROUND_TRUTH), dtype=np.int8))
+    return out
+
+
+class LFWA(Dataset):
+    """LFWA samples with the same keys as :class:`dmmlib.data.celeba.CelebA`.
+
+    ``versions``: which image copies to use; default both for ``train`` (the paper's protocol), the original
+    for ``test``. ``landmarks``: ``None`` (zeros, source MEAN_SHAPE) or ``{version: (points (N, 68, 2) pixels,
+    sources (N,))}`` indexed like the ``name`` list of ``lfw_att_40.mat``.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        split: str = "train",
+        versions: Sequence[str] | None = None,
+        transform: Transform | None = None,
+        landmarks: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        check_images: bool = True,
+    ) -> None:
+        if split not in ("train", "test"):
+            raise ValueError(
+                f"LFWA split must be 'train' or 'test' (LFWA has no validation set), got {split!r}"
+            )
+        self.root = Path(root)
+        versions = tuple(versions or (("original", "deep-funneled") if split == "train" else ("original",)))
+        unknown = [v for v in versions if v not in VERSION_FOLDERS]
+        if unknown:
+            raise ValueError(f"unknown LFW version {unknown[0]!r}; choose from {list(VERSION_FOLDERS)}")
+        names, self.image_names, self.labels = read_lfw_att_40(self.root / ATTRIBUTE_FILE)
+        if names != list(ATTRIBUTES):
+            raise DataFormatError(
+                self.root / ATTRIBUTE_FILE, f"AttrName differs from CelebA's 40 names: {names[:3]}..."
+            )
+        train, test = read_indices(self.root / INDEX_FILE)
+        chosen = train if split == "train" else test
+        if chosen.size and chosen.max() >= len(self.image_names):
+            raise DataFormatError(
+                self.root / INDEX_FILE,
+                f"index {chosen.max() + 1} exceeds the {len(self.image_names)} images of {ATTRIBUTE_FILE}",
+            )
+        self.split, self.versions, self.transform = split, versions, transform
+        self.items = [(v, int(i)) for v in versions for i in chosen]
+        self.landmarks = dict(landmarks or {})
+        if check_images:
+            for version in versions:
+                folder = self.root / VERSION_FOLDERS[version]
+                absent = [i for i in chosen if not (folder / self.image_names[i]).is_file()]
+                if absent:
+                    raise MissingImageError(
+                        f"{folder / self.image_names[absent[0]]}: image {absent[0] + 1} of {ATTRIBUTE_FILE} is missing "
+                        f"({len(absent)} {version} images missing). Extract the LFW archive into {folder}"
+                    )
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict:
+        version, i = self.items[index]
+        path = self.root / VERSION_FOLDERS[version] / self.image_names[i]
+        pair = self.landmarks.get(version)
+        try:
+            image = Image.open(path)
+            if pair is None:
+                coords, source = np.zeros(2 * NUM_POINTS, np.float32), int(LandmarkSource.MEAN_SHAPE)
+            else:
+                coords, source = normalise(pair[0][i], *image.size), int(pair[1][i])
+            if self.transform is None:
+                tensor = to_uint8_tensor(decode_resized(image, None))
+            else:
+                tensor, coords = self.transform(image, coords)
+        except (OSError, SyntaxError, EOFError, zipfile.BadZipFile) as exc:
+            raise CorruptImageError(str(path), exc) from exc
+        return {
+            "image": tensor,
+            "attributes": torch.from_numpy(self.labels[i]),
+            "landmarks": torch.from_numpy(np.ascontiguousarray(coords, dtype=np.float32)),
+            "landmark_source": torch.tensor(source, dtype=torch.int64),
+            "filename": f"{VERSION_FOLDERS[version]}/{self.image_names[i]}",
+        }

@@ -1,0 +1,389 @@
+"""A procedurally drawn face dataset in CelebA's exact on-disk format (and an LFWA-format one).
+
+``generate(out_dir, num_images)`` writes the official CelebA layout: ``Anno/list_attr_celeba.txt``,
+``Anno/list_landmarks_align_celeba.txt`` (5 integer points derived from the 68: eye centres, nose tip 30, mouth
+corners 48/54), ``Anno/list_landmarks_68_align_celeba.txt`` (exact ground truth; format in
+:mod:`dmmlib.data.celeba_format`), ``Eval/list_eval_partition.txt``, ``Img/img_align_celeba/000001.jpg`` ...
+(178 x 218 JPEG), plus ``README.txt`` and ``synthetic.json`` (parameters, label-noise rates).
+:class:`dmmlib.data.celeba.CelebA` reads it like the real thing. ``generate_lfwa`` writes the LFWA layout
+(see :mod:`dmmlib.data.lfwa`) with a visible domain shift: 250 x 250, unaligned, smaller faces, cluttered
+backgrounds and stronger lighting.
+
+Labels follow CelebA's frequencies and dependencies (:mod:`dmmlib.data.synthetic_labels`). Objective attributes
+have salient cues and clean labels; subjective ones subtle cues and label noise (default: 10 % of labels wrong,
+capped at half the minority-class rate). Visual cues (``synthetic_face``):
+
+=====================  ============================================================================
+attribute              cue
+=====================  ============================================================================
+5_o_Clock_Shadow       dark stubble dots over the lower face (beardless men)
+Arched_Eyebrows        brows with a high arch (vs. nearly flat)
+Attractive             symmetric features and clear skin (others: a slight left/right offset, blemishes)
+Bags_Under_Eyes        dark crescents under the eyes
+Bald                   no hair; a highlight on the scalp
+Bangs                  a fringe of hair down to the brows
+Big_Lips               thicker lips
+Big_Nose               longer, wider nose
+Black/Blond/Brown/     hair colour (at most one; other faces have auburn/red hair)
+Gray_Hair
+Blurry                 Gaussian blur, radius 1.6-2.4 px
+Bushy_Eyebrows         thick brows
+Chubby                 wide, square jaw
+Double_Chin            a second fold under the chin
+Eyeglasses             dark or brown frames around both eyes, bridge and temples
+Goatee / Mustache      hair on the chin / above the upper lip (both imply No_Beard = -1)
+No_Beard               -1: full beard over the jaw unless the beard is only a goatee and/or moustache
+Heavy_Makeup           coloured eyeshadow and thick eyeliner
+High_Cheekbones        light highlight and shadow line on the cheekbones
+Male                   short hair, male-correlated cues (ties, beards); women mostly long hair
+Mouth_Slightly_Open    dark gap between the lips
+Narrow_Eyes            low eye opening
+Oval_Face              narrow, elliptical, longer face
+Pale_Skin              very light, desaturated skin
+Pointy_Nose            nose tip jutting below the nostrils
+Receding_Hairline      hairline pushed back at the temples (M shape)
+Rosy_Cheeks            pink cheek patches
+Sideburns              hair strips in front of the ears
+Smiling                upturned, wider mouth (teeth when open)
+Straight_Hair          long vertical strands drawn in the hair
+Wavy_Hair              scalloped hair outline
+Wearing_Earrings       gold discs under the ear lobes
+Wearing_Hat            a hat with brim over the head
+Wearing_Lipstick       red / pink / plum lips (vs. skin-toned)
+Wearing_Necklace       a gold chain with pearls at the neck base
+Wearing_Necktie        white collar and a coloured tie
+Young                  -1: forehead wrinkles, crow's feet, nasolabial folds and a grey skin tint
+=====================  ============================================================================
+
+Pose (yaw, roll, scale, shift), lighting direction and strength, skin tone, clothes and background vary per image.
+The same seed gives byte-identical files whatever the worker count (image i draws from ``rng(seed, i)``).
+The dataset is written into a hidden temporary folder and renamed into place when complete, so an interrupted
+run leaves no half-written dataset; re-running with the same parameters returns the finished one at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from dmmlib.attributes import OBJECTIVE, SUBJECTIVE
+from dmmlib.data.celeba_format import (
+    five_from_68,
+    format_attributes,
+    format_landmarks_5,
+    format_landmarks_68,
+    format_partition,
+    write_text,
+)
+from dmmlib.data.synthetic_face import (
+    CELEBA_FRAMING,
+    LFW_FRAMING,
+    LFW_FUNNELED_FRAMING,
+    render,
+    sample_appearance,
+    sample_pose,
+)
+from dmmlib.data.synthetic_labels import DEFAULT_LABEL_NOISE, sample_labels
+
+#: CelebA's train / valid / test proportions (162,770 / 19,867 / 19,962 of 202,599).
+CELEBA_SPLIT = (162770 / 202599, 19867 / 202599, 19962 / 202599)
+JPEG_QUALITY = 90
+FORMAT_VERSION = 1
+_CHUNK = 64
+
+
+def split_ids(num_images: int, fractions: Sequence[float]) -> np.ndarray:
+    """Consecutive split ids (0 train, 1 valid, 2 test) as in CelebA, sizes rounded from ``fractions``."""
+    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(f"split_fractions must be three non-negative numbers summing to 1, got {fractions}")
+    n_train = round(fractions[0] * num_images)
+    n_valid = min(round(fractions[1] * num_images), num_images - n_train)
+    return np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_train, n_valid, num_images - n_train - n_valid])
+
+
+def _draw_celeba_chunk(args: tuple[str, int, int, np.ndarray]) -> np.ndarray:
+    folder, seed, start, clean = args
+    points = np.empty((len(clean), 68, 2), dtype=np.float32)
+    for k, labels in enumerate(clean):
+        rng = np.random.default_rng([seed, start + k])
+        appearance = sample_appearance(labels, rng)
+        image, points[k] = render(appearance, sample_pose(rng, CELEBA_FRAMING), CELEBA_FRAMING, rng)
+        image.save(os.path.join(folder, f"{start + k + 1:06d}.jpg"), quality=JPEG_QUALITY)
+    return points
+
+
+def _run_chunks(worker: Callable, tasks: list, workers: int, progress: bool, total: int, unit: str) -> list:
+    """Map ``worker`` over tasks in order, in ``workers`` processes, with an optional progress bar."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit=unit, desc="drawing")
+    results: list = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            iterator: Iterable = pool.map(worker, tasks)
+            for result in iterator:
+                results.append(result)
+                if bar is not None:
+                    bar.update(len(result[0]) if isinstance(result, tuple) else len(result))
+    else:
+        for task in tasks:
+            results.append(worker(task))
+            if bar is not None:
+                bar.update(len(results[-1][0]) if isinstance(results[-1], tuple) else len(results[-1]))
+    if bar is not None:
+        bar.close()
+    return results
+
+
+def _prepare(out_dir: str | os.PathLike[str], params: dict, overwrite: bool) -> tuple[Path, Path, bool]:
+    """(final folder, temporary folder, already done). Refuses to replace a different dataset unless asked."""
+    out = Path(out_dir)
+    marker = out / "synthetic.json"
+    if out.exists():
+        if marker.is_file() and json.loads(marker.read_text())["parameters"] == params and not overwrite:
+            return out, out, True
+        if not overwrite:
+            raise FileExistsError(
+                f"{out} exists and is not a synthetic dataset with these parameters ({params}); choose another "
+                "folder, delete it, or pass overwrite=True (--overwrite)"
+            )
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    return out, tmp, False
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Move the finished temporary folder into place (replacing an old dataset only after it is complete)."""
+    trash = None
+    if out.exists():
+        trash = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, trash)
+    os.replace(tmp, out)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _metadata(kind: str, params: dict, rates: dict[str, float], extra: dict) -> str:
+    info = {
+        "generator": "dmmlib.data.synthetic",
+        "kind": kind,
+        "format_version": FORMAT_VERSION,
+        "parameters": params,
+        "label_noise_rates": {
+            "objective": {a: rates[a] for a in OBJECTIVE},
+            "subjective": {a: rates[a] for a in SUBJECTIVE},
+        },
+        **extra,
+    }
+    return json.dumps(info, indent=2) + "\n"
+
+
+def generate(
+    out_dir: str | os.PathLike[str],
+    num_images: int,
+    seed: int = 0,
+    *,
+    split_fractions: Sequence[float] = CELEBA_SPLIT,
+    workers: int = 1,
+    progress: bool = True,
+    label_noise: float = DEFAULT_LABEL_NOISE,
+    overwrite: bool = False,
+) -> Path:
+    """Write a synthetic CelebA-format dataset of ``num_images`` faces into ``out_dir``; returns its root."""
+    if num_images < 1:
+        raise ValueError(f"num_images must be at least 1, got {num_images}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    params = {"num_images": num_images, "seed": seed, "split_fractions": [float(f) for f in split_fractions],
+              "label_noise": label_noise}  # fmt: skip
+    ids = split_ids(num_images, split_fractions)
+    out, tmp, done = _prepare(out_dir, params, overwrite)
+    if done:
+        return out
+    try:
+        sample = sample_labels(num_images, seed, label_noise)
+        images = tmp / "Img" / "img_align_celeba"
+        images.mkdir(parents=True)
+        tasks = [(str(images), seed, s, sample.clean[s : s + _CHUNK]) for s in range(0, num_images, _CHUNK)]
+        points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
+        names = [f"{i + 1:06d}.jpg" for i in range(num_images)]
+        write_text(tmp / "Anno" / "list_attr_celeba.txt", format_attributes(names, sample.labels))
+        write_text(
+            tmp / "Anno" / "list_landmarks_align_celeba.txt", format_landmarks_5(names, five_from_68(points))
+        )
+        write_text(tmp / "Anno" / "list_landmarks_68_align_celeba.txt", format_landmarks_68(names, points))
+        write_text(tmp / "Eval" / "list_eval_partition.txt", format_partition(names, ids))
+        counts = {
+            "train": int((ids == 0).sum()),
+            "valid": int((ids == 1).sum()),
+            "test": int((ids == 2).sum()),
+        }
+        write_text(
+            tmp / "synthetic.json", _metadata("celeba", params, sample.noise_rates, {"split_sizes": counts})
+        )
+        write_text(tmp / "README.txt", _README.format(n=num_images, seed=seed, noise=label_noise, **counts))
+        _publish(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+_README = """Synthetic CelebA-format face dataset drawn by dmmlib.data.synthetic (not photographs).
+{n} images, seed {seed}; splits train {train} / valid {valid} / test {test}.
+Layout and text formats are CelebA's (official layout); Anno/list_landmarks_68_align_celeba.txt adds exact
+iBUG 68-point landmarks. Objective attributes are labelled without noise; subjective attributes carry label
+noise (label_noise = {noise}; per-attribute rates in synthetic.json).
+Regenerate: python -m dmmlib.data.synthetic --out DIR --num {n} --seed {seed}
+"""
+
+_FIRST = (
+    "Ada",
+    "Bo",
+    "Cy",
+    "Dee",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hal",
+    "Ivy",
+    "Jo",
+    "Kai",
+    "Lu",
+    "Mo",
+    "Ned",
+    "Oz",
+    "Pia",
+)
+_LAST = ("Abara", "Brandt", "Castro", "Dumas", "Egan", "Fujita", "Grell", "Hanson", "Ito", "Jensen", "Kowal",
+         "Lindqvist", "Moreau", "Nakata", "Osei", "Petrov", "Quinn", "Rossi", "Sato", "Tanaka")  # fmt: skip
+
+
+def lfw_names(num_images: int, rng: np.random.Generator) -> list[str]:
+    """LFW-style relative paths ``First_Last/First_Last_0001.jpg``: 1-4 images per made-up person."""
+    paths: list[str] = []
+    taken: set[str] = set()
+    while len(paths) < num_images:
+        parts = [_FIRST[rng.integers(len(_FIRST))], _LAST[rng.integers(len(_LAST))]]
+        while "_".join(parts) in taken:  # a middle name, as in LFW's "Ana_Paula_Gerard"
+            parts.insert(1, _FIRST[rng.integers(len(_FIRST))])
+        name = "_".join(parts)
+        taken.add(name)
+        for k in range(min(int(rng.integers(1, 5)), num_images - len(paths))):
+            paths.append(f"{name}/{name}_{k + 1:04d}.jpg")
+    return paths
+
+
+def _draw_lfw_chunk(args: tuple[str, int, int, np.ndarray, list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    root, seed, start, clean, names = args
+    points = np.empty((2, len(clean), 68, 2), dtype=np.float32)
+    for k, (labels, name) in enumerate(zip(clean, names)):
+        rng = np.random.default_rng([seed, 1, start + k])
+        person = sample_appearance(labels, rng)
+        for v, (folder, framing) in enumerate(
+            (("lfw", LFW_FRAMING), ("lfw-deepfunneled", LFW_FUNNELED_FRAMING))
+        ):
+            image, points[v, k] = render(person, sample_pose(rng, framing), framing, rng)
+            path = Path(root, folder, name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            image.save(path, quality=JPEG_QUALITY)
+    return points[0], points[1]
+
+
+def generate_lfwa(
+    out_dir: str | os.PathLike[str],
+    num_images: int,
+    seed: int = 0,
+    *,
+    train_fraction: float = 0.5,
+    workers: int = 1,
+    progress: bool = True,
+    label_noise: float = DEFAULT_LABEL_NOISE,
+    indices_format: str = "v7.3",
+    overwrite: bool = False,
+) -> Path:
+    """Write a synthetic LFWA-format dataset (``lfw/``, ``lfw-deepfunneled/``, ``lfw_att_40.mat``,
+    ``indices_train_test.mat`` (``indices_format`` "v7.3" or "v5"), ``landmarks_68_<version>.npy``)."""
+    from dmmlib.data.lfwa_format import write_indices, write_lfw_att_40
+
+    if num_images < 2:
+        raise ValueError(f"num_images must be at least 2 (a train and a test image), got {num_images}")
+    if not 0 < train_fraction < 1:
+        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
+    params = {"num_images": num_images, "seed": seed, "train_fraction": train_fraction, "label_noise": label_noise,
+              "indices_format": indices_format}  # fmt: skip
+    out, tmp, done = _prepare(out_dir, params, overwrite)
+    if done:
+        return out
+    try:
+        sample = sample_labels(num_images, seed, label_noise, stream=1)
+        names = lfw_names(num_images, np.random.default_rng([seed, 2]))
+        tasks = [
+            (str(tmp), seed, s, sample.clean[s : s + _CHUNK], names[s : s + _CHUNK])
+            for s in range(0, num_images, _CHUNK)
+        ]
+        results = _run_chunks(_draw_lfw_chunk, tasks, workers, progress, num_images, "img")
+        for v, version in enumerate(("lfw", "lfw-deepfunneled")):
+            with open(tmp / f"landmarks_68_{version}.npy", "wb") as handle:
+                np.save(handle, np.concatenate([r[v] for r in results]))
+        write_lfw_att_40(tmp / "lfw_att_40.mat", [n.replace("/", "\\") for n in names], sample.labels > 0)
+        order = np.random.default_rng([seed, 3]).permutation(num_images)
+        n_train = min(max(round(train_fraction * num_images), 1), num_images - 1)
+        train, test = np.sort(order[:n_train]) + 1, np.sort(order[n_train:]) + 1
+        write_indices(tmp / "indices_train_test.mat", train, test, indices_format)
+        sizes = {"train": int(n_train), "test": int(num_images - n_train)}
+        write_text(
+            tmp / "synthetic.json", _metadata("lfwa", params, sample.noise_rates, {"split_sizes": sizes})
+        )
+        _publish(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m dmmlib.data.synthetic --out DIR --num N --seed S [--lfwa] [--workers W]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m dmmlib.data.synthetic", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--out", required=True, help="folder to create (its parent must be writable)")
+    parser.add_argument("--num", type=int, required=True, help="number of images")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes drawing images (output does not depend on it)"
+    )
+    parser.add_argument(
+        "--label-noise", type=float, default=DEFAULT_LABEL_NOISE, help="subjective label noise rate"
+    )
+    parser.add_argument(
+        "--lfwa", action="store_true", help="write the LFWA-format set instead of the CelebA one"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    make = generate_lfwa if args.lfwa else generate
+    try:
+        root = make(args.out, args.num, args.seed, workers=args.workers, progress=not args.quiet,
+                    label_noise=args.label_noise, overwrite=args.overwrite)  # fmt: skip
+    except (ValueError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(root)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
