@@ -383,3 +383,9 @@ def test_five_points_must_match_the_image_count(tmp_path):
 def test_an_unreadable_image_is_named_in_the_error(tmp_path):
     with pytest.raises(ValueError, match="missing.jpg"):
         cached_dataset_landmarks([tmp_path / "missing.jpg"], None, tmp_path, progress=False)
+
+
+def test_the_dataset_cache_is_reachable_from_dmmlib_landmarks():
+    from dmmlib.landmarks import cached_dataset_landmarks as reexported
+
+    assert reexported is cached_dataset_landmarks
