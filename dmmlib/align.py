@@ -115,7 +115,9 @@ def _warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.n
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def _locate(pixels: np.ndarray, image: ImageLike, five_points: np.ndarray | None):
+def _locate(
+    pixels: np.ndarray, image: ImageLike, five_points: np.ndarray | None
+) -> tuple[np.ndarray, Box, LandmarkSource]:
     """68 points, box and provenance: the box from given five points, else the largest detector box."""
     if five_points is not None:
         box = box_from_five_points(five_points)
