@@ -13,7 +13,7 @@ NPROC ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint unit nbval book paper student bench clean
+.PHONY: help setup run test lint unit nbval book browser paper student bench clean
 
 help: ## List every target with one line each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
@@ -37,14 +37,26 @@ test: setup lint unit nbval ## Lint, unit tests and nbval of every notebook (smo
 lint: setup ## ruff over the package, tests, benchmarks and notebooks
 	$(VENV)/bin/ruff check dmmlib tests bench notebooks
 
-unit: setup ## The unit tests (pytest tests/)
+unit: setup browser ## The unit tests (pytest tests/)
 	$(PY) -m pytest tests
 
 nbval: setup ## nbval of every notebook with the smoke preset
 	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
-book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html
-	@echo "make book: not yet available (the book lands with issue 6)"; exit 1
+book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs `make run` first if missing)
+	@name=$$($(PY) -m dmmlib.book resolve --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))) || exit 2; \
+	if [ ! -d "$${DMM_BUILD_DIR:-build}/executed/$$name" ]; then \
+	  echo "make book: no executed notebooks for preset $$name yet: running make run PRESET=$$name first"; \
+	  $(MAKE) --no-print-directory run PRESET=$$name DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR) || exit $$?; \
+	fi; \
+	$(PY) -m dmmlib.book build --preset $$name
+
+browser: ## Install Debian's chromium for the book's browser test when /usr/bin/chromium is absent (needs root)
+	@test -x /usr/bin/chromium || { \
+	  echo "browser: installing Debian's chromium (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	  || echo "browser: could not install chromium; the book's browser test will be skipped"; }
 
 paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DIR=..., LFWA_DIR=..., NPROC=N)
 	@test -n "$(DATA_DIR)" || { echo "make paper: set DATA_DIR=/path/to/celeba (and LFWA_DIR=/path/to/lfwa)"; exit 2; }

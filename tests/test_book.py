@@ -1,0 +1,209 @@
+"""The book: generated from the manifest and one run's results, built without executing, and sound in a browser.
+
+The browser tests build the book for the smoke preset (running the notebooks that have no executed copy yet),
+serve build/book/html on a free local port and open every page in Debian's headless chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dmmlib import book, manifest, paths, report
+
+PRESET = "smoke"
+
+
+# --- the report page (fast: no build) ----------------------------------------------------------------------------
+
+
+def fake_results(dataset: str = "synthetic CelebA-format data (600 generated images, seed 0)") -> dict:
+    first = manifest.load()[0]
+    return {
+        first.stem: {
+            "path": str(paths.runs_dir(PRESET) / "results" / f"{first.stem}.json"),
+            "provenance": {"dataset": dataset, "preset": PRESET, "seed": 0, "command": "papermill x.ipynb"},
+            "results": {
+                "summary": {"mean accuracy (%)": 61.23456, "epochs": 2},
+                "tables": {
+                    "per attribute": [{"attribute": "Bald", "accuracy": 97.5}, {"attribute": "Young"}]
+                },
+            },
+        }
+    }
+
+
+def test_report_states_dataset_and_preset_first_and_warns_loudly_on_synthetic_data():
+    page = report.render(PRESET, manifest.load(), fake_results())
+    head = "\n".join(page.splitlines()[:8])
+    assert "**Dataset:** synthetic CelebA-format data" in head
+    assert "**Preset:** `smoke`" in head
+    assert report.SYNTHETIC_WARNING in head
+
+
+def test_report_has_the_reproducibility_challenge_headings_in_order():
+    page = report.render(PRESET, manifest.load(), fake_results())
+    headings = [line[3:] for line in page.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "Scope of reproducibility", "Methodology", "Results", "What was easy", "What was difficult", "Provenance",
+    ]  # fmt: skip
+
+
+def test_report_renders_summary_and_tables_generically():
+    page = report.render(PRESET, manifest.load(), fake_results())
+    assert "| mean accuracy (%) | 61.2346 |" in page
+    assert "| attribute | accuracy |" in page
+    assert "| Bald | 97.5 |" in page
+    assert "| Young |  |" in page  # a missing cell stays empty
+
+
+def test_report_marks_notebooks_without_results_as_not_run():
+    entries = manifest.load()
+    page = report.render(PRESET, entries, {})
+    assert page.count("Not run in this build") == len(entries)
+
+
+def test_report_quotes_paper_numbers_with_their_source():
+    page = report.render(PRESET, manifest.load(), {})
+    assert "| Proposed dynamic weights (Eq. 4) | 91.70 | 86.56 |" in page
+    assert report.TABLE2_SOURCE in page
+    rows = report.paper_per_attribute()
+    assert len(rows) == 40 and all(r["source"] for r in rows)
+    assert round(sum(float(r["accuracy"]) for r in rows) / 40, 2) == 91.70
+
+
+def test_report_on_real_data_carries_no_synthetic_warning():
+    page = report.render("paper", manifest.load(), fake_results("real CelebA from /data/celeba"))
+    assert report.SYNTHETIC_WARNING not in page
+    assert "**Dataset:** real CelebA from /data/celeba" in page
+
+
+def test_markdown_cells_escape_pipes_and_round_floats():
+    assert report.format_value("a|b") == "a\\|b"
+    assert report.format_value(0.1 + 0.2) == "0.3"
+    assert report.format_value({"k": 1}) == '{"k": 1}'
+
+
+# --- configuration and toc ------------------------------------------------------------------------------------------
+
+
+def test_config_renders_executed_copies_offline():
+    config = yaml.safe_load((book.book_dir() / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] in ("off", False)
+    assert config["author"] == "the DMM-CNN suite"
+    assert not any(v for k, v in config["launch_buttons"].items() if k != "notebook_interface")
+    assert not config["html"]["analytics"]["google_analytics_id"]
+    mathjax = (
+        book.book_dir() / config["sphinx"]["config"]["html_static_path"][0] / "mathjax" / "tex-svg-full.js"
+    )
+    assert mathjax.is_file(), "MathJax must be vendored: the book may not load it from a CDN"
+    assert "sphinx_thebe" not in config["sphinx"]["config"]["extensions"]
+
+
+def test_toc_lists_intro_the_notebooks_in_manifest_order_and_the_report():
+    stems = [e.stem for e in manifest.load()]
+    toc = book.toc(stems)
+    assert toc["root"] == "intro"
+    assert [c["file"] for c in toc["parts"][0]["chapters"]] == [f"notebooks/{s}" for s in stems]
+    assert toc["parts"][-1]["chapters"] == [{"file": book.REPORT_STEM}]
+
+
+def test_build_refuses_without_executed_notebooks_and_names_make_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="make run PRESET=smoke"):
+        book.build(PRESET, tmp_path / "book")
+
+
+def test_widget_outputs_become_a_note_and_widget_state_is_dropped(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    cell = nbformat.v4.new_code_cell("w")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={book.WIDGET_MIME: {"model_id": "x"}})]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    book.prepare_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb")
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert "widgets" not in out.metadata
+    assert out.cells[0].outputs[0]["data"] == {"text/plain": book.WIDGET_NOTE}
+
+
+# --- the built book in a browser ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not os.access(book.CHROMIUM, os.X_OK):
+        subprocess.run(["make", "-s", "browser"], cwd=paths.repo_root(), check=False)
+    if not os.access(book.CHROMIUM, os.X_OK):
+        pytest.skip(f"{book.CHROMIUM} is absent and `make browser` could not install Debian's chromium")
+    return book.CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def built(chromium) -> Path:
+    """The smoke book built into build/book (notebooks without a current executed copy are run first)."""
+    stale = book.missing_or_stale(PRESET)
+    if stale:
+        from dmmlib.suite import run_suite
+
+        run_suite(PRESET, only=[e.stem for e in stale])
+    book.build(PRESET)
+    return book.out_root()
+
+
+def pages_of(root: Path) -> dict[str, str]:
+    toc = book.toc_of(root / "src")
+    stems = [c["file"].split("/", 1)[1] for part in toc["parts"][:-1] for c in part["chapters"]]
+    return book.expected_pages(root / "src", stems)
+
+
+def test_built_book_has_every_manifest_notebook_and_the_report(built):
+    site = book.site_dir(built)
+    assert (site / "index.html").is_file()
+    for entry in manifest.load():
+        assert (site / "notebooks" / f"{entry.stem}.html").is_file(), f"{entry.file} is not in the book"
+    report_html = (site / f"{book.REPORT_STEM}.html").read_text(encoding="utf-8")
+    assert report.SYNTHETIC_WARNING in report_html
+
+
+def test_every_page_passes_the_browser_checks(built, chromium):
+    pages = pages_of(built)
+    assert all(pages.values()), f"a page has no heading: {pages}"
+    shots = built / "screenshots"
+    shutil.rmtree(shots, ignore_errors=True)
+    with book.serve(book.site_dir(built)) as url:
+        problems = book.check_site(url, pages, screenshot_dir=shots, executable=chromium)
+    assert problems == []
+    assert len(list(shots.glob("*.png"))) == len(pages)
+
+
+@pytest.fixture
+def site_copy(built, tmp_path) -> Path:
+    copy = tmp_path / "html"
+    shutil.copytree(book.site_dir(built), copy)
+    return copy
+
+
+def test_checker_reports_links_to_a_removed_page(built, site_copy, chromium):
+    removed = f"notebooks/{manifest.load()[0].stem}.html"
+    (site_copy / removed).unlink()
+    pages = {k: v for k, v in pages_of(built).items() if k != removed and k != "index.html"}
+    with book.serve(site_copy) as url:
+        problems = book.check_site(url, pages, executable=chromium)
+    assert any(removed in p and "HTTP 404" in p for p in problems), problems
+
+
+def test_checker_reports_a_broken_image(built, site_copy, chromium):
+    images = sorted((site_copy / "_images").glob("*.png"))
+    assert images, "the book should hold at least the report's figure"
+    images[0].write_bytes(b"this is not a PNG")
+    with book.serve(site_copy) as url:
+        problems = book.check_site(url, [f"{book.REPORT_STEM}.html"], executable=chromium)
+    assert any("image did not load" in p and images[0].name in p for p in problems), problems
