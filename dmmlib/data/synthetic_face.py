@@ -82,7 +82,13 @@ def sample_appearance(labels: np.ndarray, rng: np.random.Generator) -> Appearanc
     """Turn one row of clean +1/-1 labels into a person's geometry and colours (random within each cue)."""
     attrs = frozenset(name for name, j in _INDEX.items() if labels[j] > 0)
     has = attrs.__contains__
-    u = rng.uniform
+    draws = iter(rng.random(64).tolist())  # one numpy call instead of ~30: per-call overhead dominated here
+
+    def u(low: float = 0.0, high: float = 1.0, n: int | None = None):
+        if n is None:
+            return low + (high - low) * next(draws)
+        return [low + (high - low) * next(draws) for _ in range(n)]
+
     shape = Shape(
         jaw_width=(1.07 if has("Chubby") else 0.87 if has("Oval_Face") else 0.95) + u(-0.02, 0.02),
         jaw_power=2.9 if has("Chubby") else 2.0 if has("Oval_Face") else 2.45,
@@ -97,25 +103,26 @@ def sample_appearance(labels: np.ndarray, rng: np.random.Generator) -> Appearanc
         + (u(0.0, 0.03) if has("Mouth_Slightly_Open") else 0),
         smile=(1.0 if has("Smiling") else 0.0) + u(-0.15, 0.15),
         mouth_half_width=0.31 + u(-0.02, 0.02),
-        asymmetry=(0.0 if has("Attractive") else rng.choice([-1.0, 1.0]) * u(0.02, 0.04)),
+        asymmetry=(0.0 if has("Attractive") else u(0.02, 0.04) * (1.0 if u() < 0.5 else -1.0)),
     )
     if has("Pale_Skin"):
-        skin = _rgb(np.array([242, 226, 216]) + u(-6, 6, 3))
+        skin = _rgb([c + d for c, d in zip((242, 226, 216), u(-6, 6, 3))])
     else:
         skin = _mix((222, 178, 148), (112, 74, 52), u(0, 1) ** 1.3)
     if not has("Young"):
         skin = _mix(skin, (150, 140, 135), 0.2)
     colour = next((c for name, c in HAIR_COLOURS.items() if has(name)), None)
-    hair = _rgb(np.array(colour if colour else _OTHER_HAIR[rng.integers(3)]) * u(0.9, 1.08))
+    tint = u(0.9, 1.08)
+    hair = _rgb([c * tint for c in (colour or _OTHER_HAIR[int(u(0, 2.999))])])
     if has("Wearing_Lipstick"):
-        lips = _LIPSTICK[rng.integers(len(_LIPSTICK))]
+        lips = _LIPSTICK[int(u(0, len(_LIPSTICK) - 0.001))]
     else:
         lips = _mix(skin, (150, 70, 70), 0.35)
     background = (_rgb(u(40, 235, 3)), _rgb(u(40, 235, 3)))
     return Appearance(
         attrs=attrs, shape=shape, skin=skin, hair=hair, iris=_rgb(u(20, 140, 3)), lips=lips,
         shadow=_rgb(u(60, 200, 3)), clothes=_rgb(u(20, 230, 3)), accessory=_rgb(u(0, 255, 3)),
-        background=background, long_hair=not has("Male") and u() < 0.85, seed=int(rng.integers(2**31)),
+        background=background, long_hair=not has("Male") and u() < 0.85, seed=int(u(0, 2**31 - 1)),
     )  # fmt: skip
 
 
