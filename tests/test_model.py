@@ -1,5 +1,8 @@
 """The Table 1 architectures: shapes, CelebA output order, input handling, weights loading, parameter count."""
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 import torchvision
@@ -8,6 +11,9 @@ from dmmlib.attributes import PAPER_GROUPS
 from dmmlib.config import TrainConfig
 from dmmlib.model import build_model, build_model_from_config
 from dmmlib.variants import VARIANTS, get_variant
+
+sys.path.insert(0, str(Path(__file__).parent))
+from core_helpers import one_thread  # noqa: E402
 
 SMALL = dict(
     backbone="resnet-small", objective_hidden=(16,), subjective_hidden=(32, 16), landmark_hidden=(16,)
@@ -23,6 +29,12 @@ TABLE_1 = {
     "DMM-SPP": (True, True, True, False),
     "DMM-CNN": (True, True, True, True),
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    with one_thread():
+        yield
 
 
 def test_variants_are_table_1():
