@@ -270,6 +270,16 @@ _BROKEN_IMAGES_JS = (
 )
 
 
+def _route_locally(route: Any, *, same_site: Any, out: list[str]) -> None:
+    """Let same-site requests through; abort and record any other (the book must work offline)."""
+    url = route.request.url
+    if same_site(url) or url.startswith(("data:", "blob:", "about:")):
+        route.continue_()
+    else:
+        out.append(f"request to another host (the book must work offline): {url}")
+        route.abort()
+
+
 def check_site(
     base_url: str,
     pages: Mapping[str, str] | Sequence[str],
@@ -310,14 +320,7 @@ def check_site(
                 page.on("console", lambda m, out=messages: out.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e, out=messages: out.append(f"uncaught: {e}"))
 
-                def route(r: Any, out: list[str] = messages) -> None:
-                    if same_site(r.request.url) or r.request.url.startswith(("data:", "blob:", "about:")):
-                        r.continue_()
-                    else:
-                        out.append(f"request to another host (the book must work offline): {r.request.url}")
-                        r.abort()
-
-                page.route("**/*", route)
+                page.route("**/*", functools.partial(_route_locally, same_site=same_site, out=messages))
                 url = urllib.parse.urljoin(base_url, path)
                 redirect = _REFRESH.search(http_text(url))
                 response = page.goto(url, wait_until="load")

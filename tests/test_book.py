@@ -207,3 +207,14 @@ def test_checker_reports_a_broken_image(built, site_copy, chromium):
     with book.serve(site_copy) as url:
         problems = book.check_site(url, [f"{book.REPORT_STEM}.html"], executable=chromium)
     assert any("image did not load" in p and images[0].name in p for p in problems), problems
+
+
+def test_checker_reports_console_errors_and_requests_to_other_hosts(tmp_path, chromium):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>A page</title><script src='https://cdn.example.org/x.js'></script></head>"
+        "<body><script>console.error('boom')</script><a href='#top'>top</a></body></html>"
+    )
+    with book.serve(tmp_path) as url:
+        problems = book.check_site(url, {"page.html": "A page"}, executable=chromium)
+    assert any("console: boom" in p for p in problems), problems
+    assert any("another host" in p and "cdn.example.org" in p for p in problems), problems
