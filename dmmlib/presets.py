@@ -44,7 +44,7 @@ PRESETS: dict[str, Preset] = {
         budget="each notebook under a minute",
         train=dict(
             backbone="resnet-small", input_size=(64, 52), objective_hidden=(64,), subjective_hidden=(128, 64),
-            landmark_hidden=(64,), epochs=2, batch_size=32, lr=0.01, update_interval=10, val_batch_size=128,
+            landmark_hidden=(64,), epochs=2, batch_size=32, lr=0.003, update_interval=10, val_batch_size=128,
             lr_patience=100, checkpoint_interval=50,
         ),
         finetune=dict(epochs=1, update_interval=5),
@@ -59,7 +59,7 @@ PRESETS: dict[str, Preset] = {
         budget="the whole suite within about 30 minutes",
         train=dict(
             backbone="resnet-small", input_size=(96, 80), objective_hidden=(256,), subjective_hidden=(512, 256),
-            landmark_hidden=(256,), epochs=6, batch_size=64, lr=0.01, update_interval=25, val_batch_size=256,
+            landmark_hidden=(256,), epochs=6, batch_size=64, lr=0.003, update_interval=25, val_batch_size=256,
             lr_patience=4, checkpoint_interval=200,
         ),
         finetune=dict(epochs=3, update_interval=10),

@@ -1,0 +1,174 @@
+"""The artefacts the notebooks share, each made on first use: datasets, trained runs, evaluations.
+
+A notebook never assumes an earlier notebook ran: it asks for what it needs (``celeba_root(ctx)``,
+``ensure_trained(ctx, "DMM-CNN")``, ...) and gets the existing artefact or a freshly made one. Everything lives
+under ``runs/<preset>/``: ``data/`` (synthetic datasets), ``cache/`` (landmarks of real data), ``models/<run>/``
+(checkpoint, history, config, evaluations). A run folder's name carries a hash of its training configuration, so
+two notebooks asking for the same run share it, and a changed setting never reuses a stale model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dmmlib import atomic, metrics
+from dmmlib.config import TrainConfig
+from dmmlib.data import transforms
+from dmmlib.data.celeba import CelebA
+from dmmlib.data.lfwa import LFWA
+from dmmlib.session import Session
+
+#: The synthetic datasets are the suite's fixed "embedded default": their seed does not follow SEED, which
+#: varies training only, so runs with different seeds compare on the same images.
+DATA_SEED = 0
+#: Config fields that do not change what a run computes (and so do not enter its folder name).
+_NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_interval", "val_batch_size",
+                         "compile", "epochs"})  # fmt: skip
+COMPLETE = "complete.json"
+
+
+def workers() -> int:
+    """Processes for data generation and landmark extraction: the CPU cores this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------------------------------- datasets
+def celeba_root(ctx: Session, progress: bool = True) -> Path:
+    """Real CelebA (``DATA_DIR``) for the paper preset; else the synthetic set, generated on first use."""
+    if ctx.preset.data == "real":
+        assert ctx.data_dir is not None  # session.start guarantees it for the paper preset
+        return ctx.data_dir
+    from dmmlib.data import synthetic
+
+    out = ctx.run_dir / "data" / "celeba"
+    return synthetic.generate(out, ctx.preset.num_images, seed=DATA_SEED, workers=workers(), progress=progress)
+
+
+def lfwa_root(ctx: Session, progress: bool = True) -> Path:
+    """Real LFWA (``LFWA_DIR``) for the paper preset; else the synthetic LFWA-format set."""
+    if ctx.preset.data == "real":
+        if ctx.lfwa_dir is None:
+            raise ValueError("the paper preset fine-tunes on real LFWA: set LFWA_DIR to the folder of lfw_att_40.mat")
+        return ctx.lfwa_dir
+    from dmmlib.data import synthetic
+
+    out = ctx.run_dir / "data" / "lfwa"
+    return synthetic.generate_lfwa(out, ctx.preset.num_lfwa_images, seed=DATA_SEED, workers=workers(),
+                                   progress=progress)  # fmt: skip
+
+
+def celeba_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False) -> CelebA:
+    """One CelebA split with the preset's input size (flip augmentation when ``train``) and 68 landmarks."""
+    transform = transforms.train_transform(cfg.input_size) if train else transforms.eval_transform(cfg.input_size)
+    if ctx.preset.data == "real":
+        return CelebA(celeba_root(ctx), split, transform, landmarks="build",
+                      landmark_cache_dir=ctx.run_dir / "cache", landmark_workers=workers())  # fmt: skip
+    return CelebA(celeba_root(ctx), split, transform, landmarks="file")
+
+
+def lfwa_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False) -> LFWA:
+    """One LFWA split (train: original + deep-funneled, the paper's protocol; test: original)."""
+    from dmmlib.data import lfwa
+
+    transform = transforms.train_transform(cfg.input_size) if train else transforms.eval_transform(cfg.input_size)
+    root = lfwa_root(ctx)
+    points = lfwa.synthetic_landmarks(root) if ctx.preset.data == "synthetic" else None
+    return LFWA(root, split, transform=transform, landmarks=points)
+
+
+# ------------------------------------------------------------------------------------------------------ runs
+@dataclass
+class Run:
+    """A trained (or training) run: its folder, configuration and Algorithm 1 history."""
+
+    name: str
+    run_dir: Path
+    cfg: TrainConfig
+    history: list[dict[str, Any]]
+
+    def history_frame(self) -> pd.DataFrame:
+        """One row per update of lambda and tau (scalars only; per-attribute lists stay in ``history``)."""
+        return pd.DataFrame([{k: v for k, v in h.items() if not isinstance(v, (list, dict))} for h in self.history])
+
+
+def train_config(ctx: Session, **overrides: Any) -> TrainConfig:
+    """The preset's TrainConfig with SEED and any overrides (e.g. ``variant="DMM-FAC"``)."""
+    settings = {**ctx.preset.train, "seed": ctx.seed, **overrides}
+    return TrainConfig(**settings)
+
+
+def run_name(cfg: TrainConfig) -> str:
+    """``<variant>[-<weighting>]-<hash of everything that changes the result>``."""
+    key = {k: v for k, v in cfg.to_dict().items() if k not in _NOT_IN_KEY}
+    key["epochs"] = cfg.epochs  # the budget changes the result, but stays readable below
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    scheme = f"-{cfg.weighting}" if cfg.weighting else ""
+    return f"{cfg.variant}{scheme}-{digest}"
+
+
+def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | None = None, progress: bool = True,
+                   **overrides: Any) -> Run:
+    """The finished run of ``variant`` (and Table 2 ``weighting``) for this preset and seed; trains it if needed.
+
+    An interrupted run resumes from its checkpoint. Training uses the CelebA train split and one whole pass of
+    the valid split per update (Algorithm 1).
+    """
+    from dmmlib import train
+
+    cfg = train_config(ctx, variant=variant, weighting=weighting, **overrides)
+    name = run_name(cfg)
+    run_dir = ctx.run_dir / "models" / name
+    if not (run_dir / COMPLETE).exists():
+        result = train.train(cfg, celeba_split(ctx, "train", cfg, train=True), celeba_split(ctx, "valid", cfg),
+                             run_dir, progress=progress)  # fmt: skip
+        atomic.write_json(run_dir / COMPLETE, {"iterations": result.iterations,
+                                               "validation_passes": result.validation_passes})  # fmt: skip
+    history = json.loads((run_dir / train.HISTORY_NAME).read_text())
+    return Run(name, run_dir, cfg, history)
+
+
+def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> Run:
+    """Fine-tune ``source`` on LFWA (FACTS §1): no validation set, so lambda and tau update on the training set."""
+    from dmmlib import train
+
+    cfg = source.cfg.replace(**ctx.preset.finetune)
+    run_dir = ctx.run_dir / "models" / f"LFWA-from-{source.name}-{run_name(cfg).rsplit('-', 1)[1]}"
+    if not (run_dir / COMPLETE).exists():
+        train_set = lfwa_split(ctx, "train", cfg, train=True)
+        update_set = lfwa_split(ctx, "train", cfg)
+        result = train.train(cfg, train_set, None, run_dir, update_set=update_set, init_from=source.run_dir,
+                             progress=progress)  # fmt: skip
+        atomic.write_json(run_dir / COMPLETE, {"iterations": result.iterations,
+                                               "validation_passes": result.validation_passes})  # fmt: skip
+    history = json.loads((run_dir / train.HISTORY_NAME).read_text())
+    return Run(run_dir.name, run_dir, cfg, history)
+
+
+# ------------------------------------------------------------------------------------------------ evaluation
+def evaluate(ctx: Session, run: Run, split: str = "test", dataset: str = "celeba") -> pd.DataFrame:
+    """Per-attribute metrics of ``run`` on a split (Eq. 5 with the run's final tau); cached in the run folder."""
+    from dmmlib import train, validation
+
+    cache = run.run_dir / f"eval_{dataset}_{split}.csv"
+    if cache.exists():
+        return pd.read_csv(cache, index_col="attribute")
+    model, tau, cfg, _ = train.load_run(run.run_dir)
+    data = celeba_split(ctx, split, cfg) if dataset == "celeba" else lfwa_split(ctx, split, cfg)
+    outputs = validation.predict_dataset(model, data, batch_size=cfg.val_batch_size)
+    targets = data.attributes.numpy() if hasattr(data, "attributes") else _labels(data)
+    table = metrics.attribute_table(outputs, targets, tau, cfg.groups)
+    atomic.write_text(cache, table.to_csv())
+    return table
+
+
+def _labels(dataset: LFWA) -> Any:
+    import numpy as np
+
+    return np.stack([dataset.labels[i] for _, i in dataset.items])
