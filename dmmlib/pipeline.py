@@ -93,10 +93,6 @@ class Run:
     cfg: TrainConfig
     history: list[dict[str, Any]]
 
-    def history_frame(self) -> pd.DataFrame:
-        """One row per update of lambda and tau (scalars only; per-attribute lists stay in ``history``)."""
-        return pd.DataFrame([{k: v for k, v in h.items() if not isinstance(v, (list, dict))} for h in self.history])
-
 
 def train_config(ctx: Session, **overrides: Any) -> TrainConfig:
     """The preset's TrainConfig with SEED and any overrides (e.g. ``variant="DMM-FAC"``)."""
