@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,7 @@ class TrainConfig:
     backbone: str = "resnet50"  #: paper: ResNet-50; "resnet18" and "resnet-small" (CPU presets) are ours
     #: ours: the paper does not say whether it starts from ImageNet; False keeps runs offline and reproducible.
     #: "imagenet" loads torchvision's weights (a download), a path loads a local state dict.
-    pretrained: bool | str = False
+    pretrained: bool | str | os.PathLike[str] = False
     #: ours: dlib's public model has 68 points; the paper's head has T = 72 (FACTS §1)
     num_landmarks: int = 68
     objective_hidden: tuple[int, ...] = (1024,)  #: paper: objective branch FC 1024 -> FC 22
@@ -118,6 +119,8 @@ class TrainConfig:
                 value = {"objective": list(value.objective), "subjective": list(value.subjective)}
             elif isinstance(value, tuple):
                 value = list(value)
+            elif isinstance(value, os.PathLike):
+                value = os.fspath(value)
             out[f.name] = value
         return out
 
