@@ -167,3 +167,25 @@ def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float],
         expected = reference.update(last)
         _compare(name, f"case {number}", _call(name, dwa_weights, older, last, temperature), expected, hint)
     return _passed(name, len(cases))
+
+
+def check_group_means(group_means: Callable[[Any], dict[str, float]]) -> bool:
+    """``group_means(table) -> {"all": ..., "objective": ..., "subjective": ...}`` mean accuracy per group.
+
+    ``table`` has one row per attribute with columns ``group`` and ``accuracy`` (as ``metrics.attribute_table``).
+    """
+    import pandas as pd
+
+    name = "group means"
+    rng = np.random.default_rng(2)
+    table = pd.DataFrame({"group": ["objective"] * 3 + ["subjective"] * 2,
+                          "accuracy": rng.uniform(0.6, 0.99, 5)},
+                         index=pd.Index(["A", "B", "C", "D", "E"], name="attribute"))  # fmt: skip
+    means = metrics.mean_table(table)
+    hint = "average the accuracy column over all rows, and separately over the rows of each group"
+    got = _call(name, group_means, table.copy())
+    if not isinstance(got, dict) or set(got) != {"all", "objective", "subjective"}:
+        raise ExerciseFailed(f"{name}: return a dict with keys 'all', 'objective', 'subjective'. Hint: {hint}")
+    for group in ("all", "objective", "subjective"):
+        _compare(name, group, got[group], means.loc[group, "accuracy"], hint)
+    return _passed(name, 3)

@@ -102,3 +102,12 @@ def test_checkers_pass_on_the_library_itself():
     assert checks.check_flip_landmarks(landmark_schema.flip_pixels)
     assert checks.check_spp(lambda x, levels: spp.SpatialPyramidPooling(levels)(x))
     assert checks.check_fp_fn_counts(metrics.false_positive_negative_counts)
+
+
+def test_group_means_check_rejects_a_mean_of_group_means():
+    def mean_of_means(table):
+        groups = table.groupby("group")["accuracy"].mean()
+        return {"all": groups.mean(), "objective": groups["objective"], "subjective": groups["subjective"]}
+
+    with pytest.raises(checks.ExerciseFailed, match="group means, all"):
+        checks.check_group_means(mean_of_means)
