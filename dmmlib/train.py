@@ -17,6 +17,15 @@ state needed to resume exactly, a NaN/inf guard, and a ``history.json`` with one
 Data order: epoch e visits ``randperm(N)`` drawn from a generator seeded with ``(seed, e)``, so the order is a
 function of the iteration number alone and a resumed run sees the very batches an uninterrupted run would.
 (Random augmentation inside DataLoader workers is outside this guarantee.)
+
+Crash safety: every ``checkpoint_interval`` iterations (and at the end) the whole state is written atomically
+(:mod:`dmmlib.checkpoint`), so after a crash or ``kill -9`` at any point, the same call resumes from the last
+checkpoint and ends with exactly the weights, lambda, tau and history of an uninterrupted run (CPU, no random
+augmentation in workers). A NaN or inf training loss stops the run with :class:`NonFiniteLossError` naming the
+iteration; no checkpoint is written from then on, so the last good one stays.
+
+Under ``torchrun`` (:mod:`dmmlib.distributed`) the model is wrapped in DDP, each rank trains on its piece of the
+global batch, validation is sharded with identical results on every rank, and only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -32,8 +41,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
+from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from dmmlib.config import TrainConfig
@@ -44,7 +54,6 @@ from dmmlib.validation import (
     ValidationResult,
     autocast,
     landmark_mask,
-    make_loader,
     move_images,
     predict_dataset,
     resolve_device,
@@ -89,8 +98,12 @@ class EpochSampler(Sampler[int]):
     def generator(self) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
 
+    def order(self) -> list[int]:
+        """The whole epoch's visiting order (``start`` ignored)."""
+        return torch.randperm(self.size, generator=self.generator()).tolist()
+
     def __iter__(self) -> Iterator[int]:
-        return iter(torch.randperm(self.size, generator=self.generator())[self.start :].tolist())
+        return iter(self.order()[self.start :])
 
     def __len__(self) -> int:
         return self.size - self.start
@@ -146,6 +159,8 @@ def iterations_per_epoch(num_samples: int, batch_size: int) -> int:
 
 
 def _write_json(path: Path, data: Any) -> None:
+    if not distributed.is_main():
+        return
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=1))
     tmp.replace(path)
@@ -167,13 +182,22 @@ class _Trainer:
     def __init__(self, cfg: TrainConfig, train_set: Dataset, eval_set: Dataset, run_dir: Path) -> None:
         self.cfg, self.train_set, self.eval_set, self.run_dir = cfg, train_set, eval_set, run_dir
         self.spec = get_variant(cfg.variant)
+        self.dist = distributed.info()
         self.device = resolve_device(cfg.device)
+        if self.dist.enabled and self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", self.dist.local_rank)
         self.channels_last = use_channels_last(self.device, cfg.channels_last)
         seed_everything(cfg.seed)
         self.model = build_model_from_config(cfg).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.step_model = torch.compile(self.model) if cfg.compile else self.model
+        self.step_model: torch.nn.Module = self.model
+        if self.dist.enabled:
+            self.step_model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        if cfg.compile:
+            self.step_model = torch.compile(self.step_model)
         self.weighting = make_weighting(cfg.weighting or self.spec.weighting, NUM_ATTRIBUTES, cfg)
         self.thresholds = make_thresholds(self.spec.thresholds, NUM_ATTRIBUTES, cfg.gamma, cfg.initial_tau)
         self.optimizer = torch.optim.SGD(
@@ -188,6 +212,8 @@ class _Trainer:
     # --- persistence -----------------------------------------------------------------------------------------
     def checkpoint(self) -> None:
         self.check_finite()
+        if not self.dist.is_main:
+            return
         save_checkpoint(self.run_dir / CHECKPOINT_NAME, {
             "format": 1,
             "config": self.cfg.to_dict(),
@@ -216,6 +242,8 @@ class _Trainer:
         _write_json(self.run_dir / HISTORY_NAME, self.state.history)
 
     def check_finite(self) -> None:
+        """Raise when any rank saw a non-finite loss (all ranks reach this at the same iterations)."""
+        self.state.first_bad = distributed.min_non_negative(self.state.first_bad)
         bad = int(self.state.first_bad)
         if bad >= 0:
             raise NonFiniteLossError(
@@ -247,7 +275,7 @@ class _Trainer:
             "val_accuracy": val.accuracy.tolist(), "val_mean_accuracy": val.mean_accuracy,
             "lambda": self.weighting.weights.tolist(), "tau": self.thresholds.tau.tolist(),
             "lr": self.optimizer.param_groups[0]["lr"],
-            "train_loss": float(st.train_loss) / st.train_batches if st.train_batches else None,
+            "train_loss": self.mean_over_ranks(st.train_loss) / st.train_batches if st.train_batches else None,
             "validation_passes": st.validation_passes,
             "val_seconds": time.perf_counter() - started,
         })  # fmt: skip
@@ -257,16 +285,28 @@ class _Trainer:
         self.weights = self.weighting.weights.to(self.device)
         self.save_history()
 
+    def mean_over_ranks(self, value: torch.Tensor) -> Any:
+        """Sum over ranks / world size of a per-rank sum of scaled batch losses: the sum of global batch means
+        (a float for a scalar, a CPU tensor otherwise). Each rank's losses carry the factor of
+        :func:`dmmlib.distributed.rank_batches`, so a single process gets ``value`` back unchanged."""
+        if not self.dist.enabled:
+            return float(value) if value.dim() == 0 else value.cpu()
+        total = distributed.all_reduce_sum(value).cpu() / self.dist.world_size
+        return float(total) if total.dim() == 0 else total
+
     def end_of_epoch(self) -> None:
         st = self.state
         if self.weighting.schedule == "epoch" and st.epoch_batches:
-            self.weighting.update((st.epoch_losses / st.epoch_batches).float().cpu())
+            self.weighting.update((self.mean_over_ranks(st.epoch_losses) / st.epoch_batches).float().cpu())
             self.weights = self.weighting.weights.to(self.device)
         st.epoch_losses.zero_()
         st.epoch_batches = 0
 
-    def step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Lines 9-10 of Algorithm 1: the joint loss (Eq. 3) and one SGD step; returns the detached loss."""
+    def step(self, batch: dict[str, torch.Tensor], scale: float = 1.0) -> torch.Tensor:
+        """Lines 9-10 of Algorithm 1: the joint loss (Eq. 3) and one SGD step; returns the detached loss.
+
+        ``scale`` is this rank's loss factor under DDP (:func:`dmmlib.distributed.rank_batches`); 1.0 alone.
+        """
         cfg, device = self.cfg, self.device
         images = move_images(batch["image"], device, self.channels_last)
         targets = batch["attributes"].to(device, non_blocking=True)
@@ -285,6 +325,8 @@ class _Trainer:
                 out.landmarks, landmarks, landmark_mask(batch, device, cfg.mask_placeholder_landmarks)
             )
         loss = joint_loss(attr, self.weights, fld, cfg.beta)
+        if scale != 1.0:
+            loss, attr = loss * scale, attr * scale
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -304,21 +346,25 @@ class _Trainer:
         cfg, st = self.cfg, self.state
         self.weights = self.weighting.weights.to(self.device)
         self.model.train()
-        bar = tqdm(total=total, initial=st.iteration, disable=not progress, desc=cfg.variant, unit="it")
+        bar = tqdm(total=total, initial=st.iteration, disable=not (progress and self.dist.is_main),
+                   desc=cfg.variant, unit="it")  # fmt: skip
         try:
             while st.iteration < total:
                 epoch, offset = divmod(st.iteration, self.per_epoch)
-                sampler = EpochSampler(len(self.train_set), cfg.seed, epoch, offset * cfg.batch_size)
-                loader = make_loader(
-                    self.train_set, cfg.batch_size, self.device, cfg.num_workers, sampler=sampler,
-                    generator=sampler.generator(),
+                sampler = EpochSampler(len(self.train_set), cfg.seed, epoch)
+                pieces = distributed.rank_batches(
+                    sampler.order(), cfg.batch_size, self.dist.rank, self.dist.world_size
+                )[offset:]
+                loader = DataLoader(
+                    self.train_set, batch_sampler=[indices for indices, _ in pieces], num_workers=cfg.num_workers,
+                    pin_memory=self.device.type == "cuda", generator=sampler.generator(),
                 )  # fmt: skip
-                for batch in loader:
+                for (_, scale), batch in zip(pieces, loader):
                     if st.iteration >= total:
                         break
                     if st.iteration % cfg.update_interval == 0:
                         self.update()
-                    loss = self.step(batch)
+                    loss = self.step(batch, scale)
                     st.iteration += 1
                     bar.update(1)
                     if st.iteration % self.per_epoch == 0:
@@ -333,6 +379,7 @@ class _Trainer:
         self.check_finite()
         self.checkpoint()
         self.save_history()
+        distributed.barrier()  # the final checkpoint is on disk before any rank returns
 
 
 def train(
@@ -349,7 +396,8 @@ def train(
 ) -> TrainResult:
     """Run Algorithm 1 for ``cfg.epochs`` epochs (or up to ``max_iterations`` iterations in all).
 
-    ``val_set`` drives the updates of lambda and tau; when it is None (LFWA has no validation split) they are
+    Under ``torchrun`` call :func:`dmmlib.distributed.init_from_env` first (``python -m dmmlib.train_cli`` does);
+    every rank then calls ``train`` with the same arguments. ``val_set`` drives the updates of lambda and tau; when it is None (LFWA has no validation split) they are
     computed on ``update_set`` instead, e.g. the training set. With ``resume`` a ``checkpoint.pt`` in ``run_dir``
     is continued exactly; ``init_from`` (a checkpoint file or run folder) initialises the model weights only,
     for fine-tuning.
@@ -361,8 +409,10 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = _Trainer(cfg, train_set, eval_set, run_dir)
     checkpoint_path = run_dir / CHECKPOINT_NAME
-    if resume and checkpoint_path.exists():
-        trainer.restore(load_checkpoint(checkpoint_path))
+    saved = load_checkpoint(checkpoint_path) if resume and trainer.dist.is_main and checkpoint_path.exists() else None
+    saved = distributed.broadcast_object(saved)  # rank 0's file: other machines need no shared folder
+    if saved is not None:
+        trainer.restore(saved)
     elif init_from is not None:
         init_path = Path(init_from)
         load_pretrained(trainer.model, init_path / CHECKPOINT_NAME if init_path.is_dir() else init_path)

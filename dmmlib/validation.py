@@ -1,8 +1,10 @@
 """One pass over a validation set without autograd: the per-attribute losses (Eq. 2), the landmark loss (Eq. 1)
 and the false positive / negative counts that Eqs. 4 and 6 need, all from the same forward passes.
 
-Every sum is accumulated on the device and reduced in one place (:func:`_reduce`), where a DDP all-reduce over
-ranks would go; nothing is read back to the host until the pass is over.
+Every sum is kept per validation batch on the device and reduced in one place (:func:`_reduce`): under DDP
+(:mod:`dmmlib.distributed`) each rank computes its round-robin share of the very batches a single process would
+use, the per-batch sums are all-reduced, and the rows are accumulated in batch order. So the result is
+bit-identical on every rank and to a single-process pass. Nothing is read back to the host until the pass is over.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.config import TrainConfig
 from dmmlib.landmark_schema import LandmarkSource
@@ -77,8 +80,9 @@ def landmark_mask(batch: dict[str, torch.Tensor], device: torch.device, enabled:
 
 
 def _reduce(sums: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Combine the per-process sums; the single place for ``torch.distributed.all_reduce`` under DDP."""
-    return {name: value.cpu() for name, value in sums.items()}
+    """Totals from per-batch sums (one row per single-process batch): all-reduced over ranks under DDP, then
+    accumulated in batch order (:func:`dmmlib.distributed.reduce_batch_sums`)."""
+    return {name: distributed.reduce_batch_sums(value) for name, value in sums.items()}
 
 
 @torch.no_grad()
@@ -91,41 +95,58 @@ def validate(
     device: torch.device | None = None,
     return_outputs: bool = False,
 ) -> ValidationResult:
-    """One pass over ``dataset`` in eval mode with ``cfg.val_batch_size``; the model's mode is restored after."""
+    """One pass over ``dataset`` in eval mode with ``cfg.val_batch_size``; the model's mode is restored after.
+
+    Under DDP each rank computes its share of the batches and all ranks get the same totals (module docstring);
+    ``return_outputs`` is then refused, as each rank holds only its own batches' outputs.
+    """
     device = device or next(model.parameters()).device
     channels_last = use_channels_last(device, cfg.channels_last)
     tau_dev = torch.as_tensor(tau, dtype=torch.float32, device=device)
+    where = distributed.info()
+    if return_outputs and where.enabled:
+        raise ValueError("validate(return_outputs=True) needs a single process; under DDP use predict_dataset "
+                         "on rank 0")  # fmt: skip
+    num_batches = -(-len(dataset) // cfg.val_batch_size)
+    mine = distributed.validation_batches(len(dataset), cfg.val_batch_size, where.rank, where.world_size)
+
+    def rows(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+        return torch.zeros((num_batches, *shape), dtype=dtype, device=device)
+
     sums = {
-        "squared": torch.zeros(NUM_ATTRIBUTES, dtype=torch.float64, device=device),
-        "fp": torch.zeros(NUM_ATTRIBUTES, dtype=torch.int64, device=device),
-        "fn": torch.zeros(NUM_ATTRIBUTES, dtype=torch.int64, device=device),
-        "count": torch.zeros((), dtype=torch.int64, device=device),
-        "landmark_squared": torch.zeros((), dtype=torch.float64, device=device),
-        "landmark_count": torch.zeros((), dtype=torch.float64, device=device),
+        "squared": rows((NUM_ATTRIBUTES,), torch.float64),
+        "fp": rows((NUM_ATTRIBUTES,), torch.int64),
+        "fn": rows((NUM_ATTRIBUTES,), torch.int64),
+        "count": rows((), torch.int64),
+        "landmark_squared": rows((), torch.float64),
+        "landmark_count": rows((), torch.float64),
     }
     outputs = []
     was_training = model.training
     model.eval()
+    loader = DataLoader(dataset, batch_sampler=mine, num_workers=cfg.num_workers,
+                        pin_memory=device.type == "cuda")  # fmt: skip
     try:
-        for batch in make_loader(dataset, cfg.val_batch_size, device, cfg.num_workers):
+        for indices, batch in zip(mine, loader):
+            b = indices[0] // cfg.val_batch_size
             images = move_images(batch["image"], device, channels_last)
             targets = batch["attributes"].to(device, non_blocking=True).float()
             with autocast(device, cfg.amp):
                 out = model(images)
             pred = out.attributes.float()
-            sums["squared"] += (pred - targets).square().sum(dim=0, dtype=torch.float64)
+            sums["squared"][b] = (pred - targets).square().sum(dim=0, dtype=torch.float64)
             positive_pred, positive_true = pred > tau_dev, targets > 0
-            sums["fp"] += (positive_pred & ~positive_true).sum(dim=0)
-            sums["fn"] += (~positive_pred & positive_true).sum(dim=0)
-            sums["count"] += len(pred)
+            sums["fp"][b] = (positive_pred & ~positive_true).sum(dim=0)
+            sums["fn"][b] = (~positive_pred & positive_true).sum(dim=0)
+            sums["count"][b] = len(pred)
             if out.landmarks is not None:
                 per_image = (
                     (out.landmarks.float() - batch["landmarks"].to(device).float()).square().sum(dim=1)
                 )
                 mask = landmark_mask(batch, device, cfg.mask_placeholder_landmarks)
                 weight = torch.ones_like(per_image) if mask is None else mask.to(per_image.dtype)
-                sums["landmark_squared"] += (per_image * weight).sum(dtype=torch.float64)
-                sums["landmark_count"] += weight.sum(dtype=torch.float64)
+                sums["landmark_squared"][b] = (per_image * weight).sum(dtype=torch.float64)
+                sums["landmark_count"][b] = weight.sum(dtype=torch.float64)
             if return_outputs:
                 outputs.append(pred.cpu())
         has_landmarks = getattr(model, "spec", None) is None or model.spec.landmark_task
