@@ -102,3 +102,48 @@ def line_panels(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str | Non
         grid.set(yscale="log")
     grid.figure.suptitle(title, y=1.03)
     return grid.figure
+
+
+def landmark_groups(image: np.ndarray, points: np.ndarray, ax: plt.Axes | None = None, title: str = "",
+                    numbers: Sequence[int] = ()) -> plt.Figure:  # fmt: skip
+    """An image with its 68 points coloured by iBUG group (jaw, brows, nose, eyes, lips), with a legend.
+
+    ``numbers``: point indices to label (e.g. 36 and 45, the outer eye corners, to follow them through a flip).
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(3.6, 4.2))
+    else:
+        fig = ax.figure
+    points = np.asarray(points)
+    ax.imshow(image)
+    for (group, index), colour in zip(LANDMARK_GROUPS.items(), sns.color_palette("husl", len(LANDMARK_GROUPS))):
+        ax.scatter(points[list(index), 0], points[list(index), 1], s=9, color=colour, label=group)
+    for i in numbers:
+        ax.annotate(str(i), points[i], xytext=(3, -3), textcoords="offset points", fontsize=8, color="white",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.6})  # fmt: skip
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    return fig
+
+
+def threshold_curves(sweep: pd.DataFrame, *, marks: Mapping[str, float] | None = None,
+                     title: str = "") -> plt.Figure:  # fmt: skip
+    """Two panels against tau: FP and FN counts, and accuracy and balanced accuracy (``widgets.threshold_sweep``).
+
+    ``marks``: label -> tau drawn as vertical lines on both panels (e.g. the fixed 0.0 and Eq. 6's value).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    counts = sweep.melt("tau", ["FP", "FN"], var_name="count", value_name="images")
+    sns.lineplot(counts, x="tau", y="images", hue="count", ax=axes[0])
+    rates = sweep.melt("tau", ["accuracy", "balanced accuracy"], var_name="metric", value_name="value")
+    sns.lineplot(rates, x="tau", y="value", hue="metric", ax=axes[1])
+    for (label, tau), colour in zip((marks or {}).items(), sns.color_palette("dark", len(marks or {}))):
+        for ax in axes:
+            ax.axvline(tau, color=colour, ls="--", lw=1, label=f"{label} ({tau:+.3f})")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    axes[0].set_title("false positives and false negatives")
+    axes[1].set_title("accuracy and balanced accuracy")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
