@@ -66,7 +66,9 @@ def main() -> None:
     medians = {variant: statistics.median(t) for variant, t in times.items()}
     for variant, t in times.items():
         print(f"{variant:9s} median {medians[variant]:.3f} s/step  (all: {', '.join(f'{x:.3f}' for x in t)})")
-    print(f"DMM-CNN / Baseline step time: {medians['DMM-CNN'] / medians['Baseline']:.3f}")
+    print(f"DMM-CNN / Baseline step time: {medians['DMM-CNN'] / medians['Baseline']:.3f} (ratio of medians)")
+    ratios = [a / b for a, b in zip(times["DMM-CNN"], times["Baseline"])]
+    print(f"per-round ratios {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.3f}")
 
 
 if __name__ == "__main__":
