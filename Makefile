@@ -60,6 +60,11 @@ browser: ## Install Debian's chromium for the book's browser test when /usr/bin/
 
 paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DIR=..., LFWA_DIR=..., NPROC=N)
 	@test -n "$(DATA_DIR)" || { echo "make paper: set DATA_DIR=/path/to/celeba (and LFWA_DIR=/path/to/lfwa)"; exit 2; }
+	@if [ "$(NPROC)" -gt 1 ]; then \
+	  echo "make paper: training the Table 1 and Table 2 runs on $(NPROC) GPUs (torchrun, DDP)"; \
+	  $(VENV)/bin/torchrun --standalone --nproc_per_node=$(NPROC) -m dmmlib.train_cli --preset paper \
+	    --data-dir $(DATA_DIR) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR)) --all || exit $$?; \
+	fi
 	$(MAKE) run PRESET=paper DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR)
 
 student: setup ## Write student copies of the notebooks (solutions replaced by stubs) into build/student/

@@ -8,6 +8,7 @@ converted to such types for that reason.
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import tempfile
 from pathlib import Path
@@ -68,11 +69,54 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path
     return path
 
 
+class CheckpointError(ValueError):
+    """A file that cannot be used as a checkpoint (unsafe, damaged, or something else); the message names it."""
+
+
+#: Keys every checkpoint written by :class:`dmmlib.train` holds.
+REQUIRED_KEYS = ("format", "config", "model", "optimizer", "state")
+
+
+def load_weights_file(path: str | os.PathLike[str]) -> Any:
+    """``torch.load(path, weights_only=True)`` onto the CPU, with a clear :class:`CheckpointError` naming the file
+    when it holds arbitrary pickled objects (refused: loading them could run code), is truncated, or is not a
+    PyTorch file at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        reason = str(error).strip().splitlines()
+        detail = next((line for line in reason if "Unsupported" in line or "global" in line.lower()), "")
+        raise CheckpointError(
+            f"{path}: refused to load: it holds pickled Python objects other than tensors and plain data, and "
+            "loading those can run arbitrary code (torch.load weights_only=True). Only load files you made with "
+            f"dmmlib, or re-save the tensors alone{f' ({detail.strip()[:200]})' if detail else ''}"
+        ) from None
+    except (RuntimeError, EOFError, KeyError, OSError, ValueError) as error:
+        size = path.stat().st_size
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint ({size} bytes; {type(error).__name__}: "
+            f"{str(error).splitlines()[0][:120] if str(error) else 'unexpected end of file'}). It is truncated "
+            "(e.g. copied while being written) or not a checkpoint: delete it to start afresh, or point to "
+            "another file"
+        ) from None
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load a checkpoint file, or ``checkpoint.pt`` inside a run folder, onto the CPU."""
+    """Load a checkpoint file, or ``checkpoint.pt`` inside a run folder, onto the CPU (``weights_only``).
+
+    Raises :class:`CheckpointError` naming the file when it is not a dmmlib training checkpoint.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT_NAME
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    state = load_weights_file(path)
+    if not isinstance(state, dict) or any(key not in state for key in REQUIRED_KEYS):
+        found = sorted(state)[:6] if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(
+            f"{path}: not a dmmlib training checkpoint (expected the keys {list(REQUIRED_KEYS)}, found {found}). "
+            "A bare state dict can initialise a model through TrainConfig.pretrained instead"
+        )
+    return state

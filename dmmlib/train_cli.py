@@ -1,0 +1,97 @@
+"""Train the suite's runs from the command line, on one process or many (``torchrun``, DDP).
+
+::
+
+    python -m dmmlib.train_cli --preset teach                          # one process
+    torchrun --standalone --nproc_per_node=4 -m dmmlib.train_cli --preset paper --data-dir /data/celeba --all
+
+Each run goes to the folder the notebooks look in (``runs/<preset>/models/<name>``, named by
+:func:`dmmlib.pipeline.run_name`) and is marked complete there, so the notebooks afterwards load it instead of
+training it again. An interrupted command resumes each run from its last checkpoint when repeated. Rank 0
+generates synthetic data and extracts landmarks first; the other ranks wait, then read the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from dmmlib import distributed, pipeline, session
+from dmmlib.variants import VARIANTS
+
+#: Table 2's weighting schemes other than the proposed one (DMM-CNN's own dynamic weights).
+TABLE2_WEIGHTINGS = ("uniform", "dwa", "aw")
+
+
+def jobs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """``(variant, weighting)`` pairs to train, in order, without repeats."""
+    chosen: list[tuple[str, str | None]] = [(v, None) for v in args.variant or []]
+    if args.all or args.table1:
+        chosen += [(v, None) for v in VARIANTS]
+    if args.all or args.table2:
+        chosen += [("DMM-CNN", None)] + [("DMM-CNN", w) for w in TABLE2_WEIGHTINGS]
+    chosen += [("DMM-CNN", w) for w in args.weighting or []]
+    return list(dict.fromkeys(chosen or [("DMM-CNN", None)]))
+
+
+def train_one(ctx: session.Session, variant: str, weighting: str | None, progress: bool, device: str = "auto") -> str:
+    """Train (or resume, or skip when complete) one run on every rank; returns its folder."""
+    from dmmlib import atomic, train
+
+    cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device)
+    run_dir = ctx.run_dir / "models" / pipeline.run_name(cfg)
+    if (run_dir / pipeline.COMPLETE).exists():
+        return f"{run_dir} (already complete)"
+    where = distributed.info()
+    datasets = None
+    for turn in ("main", "others"):  # rank 0 makes data and landmark caches; then the others read them
+        if (turn == "main") == where.is_main:
+            train_set = pipeline.celeba_split(ctx, "train", cfg, train=True)
+            valid_set = pipeline.celeba_split(ctx, "valid", cfg)
+            for dataset in (train_set, valid_set):
+                dataset.prepare_landmarks()
+            datasets = (train_set, valid_set)
+        distributed.barrier()
+    assert datasets is not None
+    result = train.train(cfg, *datasets, run_dir, progress=progress)
+    if where.is_main:
+        atomic.write_json(run_dir / pipeline.COMPLETE,
+                          {"iterations": result.iterations, "validation_passes": result.validation_passes,
+                           "world_size": where.world_size})  # fmt: skip
+    distributed.barrier()
+    return str(run_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dmmlib.train_cli", description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="auto", help="smoke | teach | paper | auto (default auto)")
+    parser.add_argument("--data-dir", default="", help="real CelebA (needed by the paper preset)")
+    parser.add_argument("--lfwa-dir", default="", help="real LFWA (for the paper preset's fine-tuning)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variant", action="append", help=f"a Table 1 variant (repeatable): {', '.join(VARIANTS)}")
+    parser.add_argument("--weighting", action="append", help="DMM-CNN with a Table 2 scheme (repeatable)")
+    parser.add_argument("--table1", action="store_true", help="all seven Table 1 variants")
+    parser.add_argument("--table2", action="store_true", help="DMM-CNN with each Table 2 weighting scheme")
+    parser.add_argument("--all", action="store_true", help="--table1 and --table2")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if present) or cpu; selects NCCL or gloo")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        where = distributed.init_from_env(args.device)
+        ctx = session.start("train_cli", PRESET=args.preset, SEED=args.seed, DATA_DIR=args.data_dir,
+                            LFWA_DIR=args.lfwa_dir)  # fmt: skip
+        for variant, weighting in jobs(args):
+            done = train_one(ctx, variant, weighting, progress=not args.quiet, device=args.device)
+            if where.is_main:
+                print(f"{variant}{f' ({weighting})' if weighting else ''}: {done}", flush=True)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        distributed.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
