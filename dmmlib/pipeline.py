@@ -18,16 +18,13 @@ from typing import Any
 
 import pandas as pd
 
-from dmmlib import atomic, metrics
+from dmmlib import atomic, metrics, presets
 from dmmlib.config import TrainConfig
 from dmmlib.data import transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
 from dmmlib.session import Session
 
-#: The synthetic datasets are the suite's fixed "embedded default": their seed does not follow SEED, which
-#: varies training only, so runs with different seeds compare on the same images.
-DATA_SEED = 0
 #: Config fields that do not change what a run computes (and so do not enter its folder name).
 _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_interval", "val_batch_size",
                          "compile", "epochs"})  # fmt: skip
@@ -48,7 +45,7 @@ def celeba_root(ctx: Session, progress: bool = True) -> Path:
     from dmmlib.data import synthetic
 
     out = ctx.run_dir / "data" / "celeba"
-    return synthetic.generate(out, ctx.preset.num_images, seed=DATA_SEED, workers=workers(), progress=progress)
+    return synthetic.generate(out, ctx.preset.num_images, seed=presets.DATA_SEED, workers=workers(), progress=progress)
 
 
 def lfwa_root(ctx: Session, progress: bool = True) -> Path:
@@ -60,7 +57,7 @@ def lfwa_root(ctx: Session, progress: bool = True) -> Path:
     from dmmlib.data import synthetic
 
     out = ctx.run_dir / "data" / "lfwa"
-    return synthetic.generate_lfwa(out, ctx.preset.num_lfwa_images, seed=DATA_SEED, workers=workers(),
+    return synthetic.generate_lfwa(out, ctx.preset.num_lfwa_images, seed=presets.DATA_SEED, workers=workers(),
                                    progress=progress)  # fmt: skip
 
 

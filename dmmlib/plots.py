@@ -78,7 +78,7 @@ def accuracy_bars(table: pd.DataFrame, *, metric: str = "accuracy", hue: str = "
 
     ``table`` is long: one row per (attribute, ``hue`` value) with a ``metric`` column (fractions or %).
     """
-    fig, axes = plt.subplots(2, 1, figsize=(13, 8), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(13, 8.5), sharey=True)
     for ax, (label, names) in zip(axes, (("objective", groups.objective), ("subjective", groups.subjective))):
         part = table[table["attribute"].isin(names)]
         sns.barplot(part, x="attribute", y=metric, hue=hue, order=list(names), ax=ax)
@@ -87,9 +87,12 @@ def accuracy_bars(table: pd.DataFrame, *, metric: str = "accuracy", hue: str = "
         ax.set_xlabel("")
         low = float(np.nanmin(table[metric]))
         ax.set_ylim(max(0.0, low - 0.05 * abs(low)), None)
-        ax.legend(fontsize=7, ncol=4, loc="lower right")
-    fig.suptitle(title)
-    fig.tight_layout()
+    for ax in axes:
+        ax.get_legend().remove()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", ncol=min(len(labels), 7), fontsize=8, frameon=False)
+    fig.suptitle(title, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 

@@ -50,7 +50,7 @@ class Session:
         """How results of this run must describe their data."""
         if self.preset.data == "real":
             return f"real CelebA from {self.data_dir}"
-        return f"synthetic CelebA-format data ({self.preset.num_images} generated images, seed {self.seed})"
+        return f"synthetic CelebA-format data ({self.preset.num_images} generated images, data seed {presets.DATA_SEED})"
 
     def provenance(self, **extra: Any) -> dict[str, Any]:
         return provenance.record(
