@@ -127,6 +127,21 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
     return Run(name, run_dir, cfg, history)
 
 
+#: Table 2's weighting schemes as (variant, weighting override). UW on the full network is exactly the DMM-EQ-AT
+#: variant of Table 1 and "ours" is DMM-CNN, so asking for them by variant name shares their runs.
+TABLE2_SCHEMES: dict[str, tuple[str, str | None]] = {
+    "UW": ("DMM-EQ-AT", None), "DWA": ("DMM-CNN", "dwa"), "AW": ("DMM-CNN", "aw"), "ours": ("DMM-CNN", None),
+}
+
+
+def ensure_scheme(ctx: Session, scheme: str, progress: bool = True, **overrides: Any) -> Run:
+    """The finished DMM-CNN run under one of Table 2's weighting schemes ("UW", "DWA", "AW", "ours")."""
+    if scheme not in TABLE2_SCHEMES:
+        raise ValueError(f"unknown weighting scheme {scheme!r}; Table 2 has {list(TABLE2_SCHEMES)}")
+    variant, weighting = TABLE2_SCHEMES[scheme]
+    return ensure_trained(ctx, variant, weighting=weighting, progress=progress, **overrides)
+
+
 def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> Run:
     """Fine-tune ``source`` on LFWA (FACTS §1): no validation set, so lambda and tau update on the training set."""
     from dmmlib import train
