@@ -11,6 +11,7 @@ import os
 import pickle
 import random
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,9 @@ def load_weights_file(path: str | os.PathLike[str]) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")  # a foreign pickle: refused below
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         reason = str(error).strip().splitlines()
         detail = next((line for line in reason if "Unsupported" in line or "global" in line.lower()), "")
@@ -94,7 +97,7 @@ def load_weights_file(path: str | os.PathLike[str]) -> Any:
             "loading those can run arbitrary code (torch.load weights_only=True). Only load files you made with "
             f"dmmlib, or re-save the tensors alone{f' ({detail.strip()[:200]})' if detail else ''}"
         ) from None
-    except (RuntimeError, EOFError, KeyError, OSError, ValueError) as error:
+    except Exception as error:  # any other content: the unpickler's errors depend on where the bytes stop making sense
         size = path.stat().st_size
         raise CheckpointError(
             f"{path}: not a readable PyTorch checkpoint ({size} bytes; {type(error).__name__}: "
