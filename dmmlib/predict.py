@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from dmmlib import align, landmark_schema, thresholds
+from dmmlib import align, landmark_schema, landmarks_shape, thresholds
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data import transforms
 
@@ -31,6 +31,12 @@ class PhotoPrediction:
     aligned: align.AlignedFace
     table: pd.DataFrame
     model_landmarks: np.ndarray | None  #: the landmark branch's 68 points in the aligned crop's pixels, if any
+
+    @property
+    def source_points(self) -> np.ndarray:
+        """dlib's 68 points in the pixels of the original photo (the alignment transform inverted)."""
+        inverse = np.linalg.inv(np.vstack([self.aligned.matrix, [0.0, 0.0, 1.0]]))[:2]
+        return landmarks_shape.apply_transform(inverse, self.aligned.points)
 
 
 def load_photo(photo: ImageInput) -> np.ndarray:

@@ -60,3 +60,11 @@ def test_a_photo_without_a_face_raises_no_face_found(tiny_model):
         pytest.skip(f"real test photos not found at {dogs.parent}")
     with pytest.raises(landmarks.NoFaceFound):
         predict.predict_photo(dogs, tiny_model, torch.zeros(40), (64, 52))
+
+
+def test_source_points_map_back_onto_the_aligned_points(tiny_model):
+    from dmmlib import landmarks_shape
+
+    result = predict.predict_photo(skimage.data.astronaut(), tiny_model, torch.zeros(40), (64, 52))
+    again = landmarks_shape.apply_transform(result.aligned.matrix, result.source_points)
+    assert np.allclose(again, result.aligned.points, atol=1e-3)
