@@ -68,7 +68,7 @@ paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DI
 	$(MAKE) run PRESET=paper DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR)
 
 student: setup ## Write student copies of the notebooks (solutions replaced by stubs) into build/student/
-	@echo "make student: not yet available (exercises land with issue 5)"; exit 1
+	$(PY) -m dmmlib.exercises --out build/student
 
 bench: setup ## Run the benchmarks in bench/ and write build/bench/summary.json
 	@echo "make bench: not yet available (benchmarks land with issue 7)"; exit 1
