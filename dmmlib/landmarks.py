@@ -113,8 +113,15 @@ def load_image(image: ImageLike) -> np.ndarray:
         path = Path(image)
         if not path.is_file():
             raise FileNotFoundError(f"image file not found: {path}")
-        with Image.open(path) as pil:
-            return np.asarray(pil.convert("RGB"))
+        try:
+            with Image.open(path) as pil:
+                return np.asarray(pil.convert("RGB"))
+        except (OSError, SyntaxError, ValueError) as error:
+            size = path.stat().st_size
+            raise type(error)(
+                f"{path}: not a readable image ({'empty file' if size == 0 else f'{size} bytes'}; {error}). "
+                "Use a JPEG or PNG photo"
+            ) from error
     if isinstance(image, Image.Image):
         return np.asarray(image.convert("RGB"))
     if isinstance(image, np.ndarray):

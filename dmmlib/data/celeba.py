@@ -240,9 +240,15 @@ class CelebA(Dataset):
         self.skipped: dict[str, str] = {}
         names, filenames, values = read_attributes(self.files.attributes)
         if names != list(ATTRIBUTES):
+            wrong = next((k for k, (a, b) in enumerate(zip(names, ATTRIBUTES)) if a != b), min(len(names), 40))
+            found = names[wrong] if wrong < len(names) else "nothing"
+            expected = ATTRIBUTES[wrong] if wrong < len(ATTRIBUTES) else "nothing"
             raise DataFormatError(
-                self.files.attributes, f"expected CelebA's 40 attribute names, found {names[:3]}...", 2
-            )
+                self.files.attributes,
+                f"expected CelebA's 40 attribute names in file order; name {wrong + 1} is {found!r} where CelebA "
+                f"has {expected!r} ({len(names)} names found)", 2,
+                hint="Restore line 2 from the released list_attr_celeba.txt",
+            )  # fmt: skip
         part_names, split_ids = read_partition(self.files.partition)
         _check_agreement(self.files, filenames, part_names)
         keep = np.arange(len(filenames)) if split == "all" else np.flatnonzero(split_ids == SPLIT_IDS[split])

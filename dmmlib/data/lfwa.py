@@ -94,6 +94,8 @@ class LFWA(Dataset):
             raise DataFormatError(
                 self.root / INDEX_FILE,
                 f"index {chosen.max() + 1} exceeds the {len(self.image_names)} images of {ATTRIBUTE_FILE}",
+                hint=f"The index file and {ATTRIBUTE_FILE} come from different copies; use the pair released "
+                "together with CelebA",
             )
         self.split, self.versions, self.transform = split, versions, transform
         self.items = [(v, int(i)) for v in versions for i in chosen]
