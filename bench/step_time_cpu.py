@@ -1,75 +1,138 @@
-"""One SGD training step of DMM-CNN vs Baseline (ResNet-50, 218 x 178, CPU), measured side by side.
+"""One training step of DMM-CNN vs Baseline (ResNet-50 with 40 outputs), same 218 x 178 input, batch and device.
 
-Both models are timed in the same process, in alternating rounds, so machine load affects both alike; the script
-prints each median and their ratio. The ratio is the number to quote: absolute CPU times depend on the machine.
+The step is the trainer's own (:meth:`dmmlib.train._Trainer.step`: joint loss of Eq. 3, backward, SGD with
+momentum and weight decay), timed on both models in the same process in alternating rounds; the figure is the
+median of the per-round ratios DMM-CNN / Baseline (goal: at most 1.10). On CPU a small batch keeps it short;
+the GPU figure at batch 64 comes from ``bench/gpu_check.py``.
 
-    .venv/bin/python bench/step_time_cpu.py [--batch 8] [--rounds 5] [--threads N]
+    .venv/bin/python -m bench.step_time_cpu [--batch 8] [--rounds 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import torch
 
-from dmmlib.losses import attribute_losses, joint_loss, landmark_loss
-from dmmlib.model import build_model
+if __package__ in (None, ""):  # run as a file: python bench/step_time_cpu.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import (  # noqa: E402
+    CPU_CLOCK,
+    TensorFaces,
+    interleaved,
+    median_ratio,
+    print_entry,
+    record,
+    rounded,
+    single_thread,
+)
+from dmmlib.config import TrainConfig  # noqa: E402
+from dmmlib.train import _Trainer  # noqa: E402
+
+PAPER_INPUT = (218, 178)
+GOAL = 1.10
 
 
-def make_step(variant: str, batch: int, size: tuple[int, int], num_landmarks: int):
-    torch.manual_seed(0)
-    model = build_model(variant, backbone="resnet50", num_landmarks=num_landmarks).train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
-    images = torch.randint(0, 256, (batch, 3, *size), dtype=torch.uint8)
-    targets = torch.randint(0, 2, (batch, 40)).float() * 2 - 1
-    landmarks = torch.rand(batch, 2 * num_landmarks) * 2 - 1
-    weights = torch.ones(40)
-
-    def step() -> float:
-        started = time.perf_counter()
-        out = model(images)
-        fld = landmark_loss(out.landmarks, landmarks) if out.landmarks is not None else None
-        loss = joint_loss(attribute_losses(out.attributes, targets), weights, fld, 0.5)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return time.perf_counter() - started
-
-    params = sum(p.numel() for p in model.parameters())
-    return step, params
+def make_trainer(
+    variant: str, batch: int, size: tuple[int, int] = PAPER_INPUT, backbone: str = "resnet50",
+    device: str = "cpu", run_dir: Path | None = None, **overrides: Any,
+) -> tuple[_Trainer, TensorFaces]:  # fmt: skip
+    """The trainer of a run (model, optimiser, weights) on ``batch`` in-memory samples; nothing is written."""
+    cfg = TrainConfig(variant=variant, backbone=backbone, batch_size=batch, input_size=size, device=device,
+                      **overrides)  # fmt: skip
+    data = TensorFaces(max(batch, 1), size, cfg.num_landmarks)
+    trainer = _Trainer(cfg, data, data, run_dir or Path(tempfile.gettempdir()))
+    trainer.weights = trainer.weighting.weights.to(trainer.device)
+    trainer.model.train()
+    return trainer, data
 
 
-def main() -> None:
+def step_function(trainer: _Trainer, data: TensorFaces, optimizer_seconds: list[float] | None = None):
+    """``trainer.step`` on a fixed batch; with ``optimizer_seconds`` the CPU time of each ``optimizer.step``
+    is appended to it (the rest of the step is forward, loss and backward)."""
+    batch = data.batch(trainer.cfg.batch_size)
+    if optimizer_seconds is not None:
+        original = trainer.optimizer.step
+
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
+            started = CPU_CLOCK()
+            out = original(*args, **kwargs)
+            optimizer_seconds.append(CPU_CLOCK() - started)
+            return out
+
+        trainer.optimizer.step = timed_step
+
+    def step() -> None:
+        trainer.step(batch)
+
+    return step
+
+
+def extrapolate(small_s: float, large_s: float, small: int, large: int, target: int) -> float:
+    """Step time at batch ``target`` on the line through (small, small_s) and (large, large_s): a per-step cost
+    (the SGD pass over every parameter, gradient allocation, the FC weights read per batch) plus a per-image one."""
+    return large_s + (large_s - small_s) / (large - small) * (target - large)
+
+
+def run(batch: int = 8, rounds: int = 4, backbone: str = "resnet50", size: tuple[int, int] = PAPER_INPUT,
+        small_batch: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Steps of both models at ``batch`` (the goal figure) and at ``small_batch`` (default batch / 2), which
+    separates per-step from per-image costs for the extrapolation to the paper's batch 64."""
+    single_thread()
+    small = small_batch or max(1, batch // 2)
+    works, params, optimizer = {}, {}, {}
+    for variant in ("DMM-CNN", "Baseline"):
+        trainer, data = make_trainer(variant, batch, size, backbone)
+        optimizer[variant] = []
+        large_step = step_function(trainer, data, optimizer[variant])
+        small_batch_data = data.batch(small)
+        works[f"{variant}@{batch}"] = large_step
+        works[f"{variant}@{small}"] = lambda t=trainer, b=small_batch_data: t.step(b)
+        params[variant] = sum(p.numel() for p in trainer.model.parameters())
+    times = interleaved(works, rounds, warmup=1, clock=CPU_CLOCK)
+    optimizer = {k: v[-rounds:] for k, v in optimizer.items()}  # drop the warm-up's
+    big = {v: times[f"{v}@{batch}"] for v in params}
+    ratio = median_ratio(big["DMM-CNN"], big["Baseline"])
+    small_ratio = median_ratio(times[f"DMM-CNN@{small}"], times[f"Baseline@{small}"])
+    forward_backward = {k: [s - o for s, o in zip(big[k], optimizer[k])] for k in big}
+    fb_ratio = median_ratio(forward_backward["DMM-CNN"], forward_backward["Baseline"])
+    at64 = {v: [extrapolate(a, b, small, batch, 64) for a, b in zip(times[f"{v}@{small}"], big[v])] for v in big}
+    ratio64 = median_ratio(at64["DMM-CNN"], at64["Baseline"])
+    share = statistics.median(o / s for o, s in zip(optimizer["DMM-CNN"], big["DMM-CNN"]))
+    return record(
+        ratio, GOAL, "<=",
+        meaning=f"training step DMM-CNN / Baseline ({backbone}, {size[0]}x{size[1]}, batch {batch}, CPU)",
+        raw={"seconds": {k: rounded(v) for k, v in times.items()},
+             "optimizer_step_seconds": {k: rounded(v) for k, v in optimizer.items()},
+             f"ratio_batch{small}": round(small_ratio, 4), "forward_backward_ratio": round(fb_ratio, 4),
+             "extrapolated_batch64_ratio": round(ratio64, 4), "dmm_optimizer_share_of_step": round(share, 4),
+             "parameters": params, "batch": batch, "small_batch": small, "rounds": rounds, "backbone": backbone,
+             "input": list(size), "clock": "process_time, 1 thread"},
+        note=f"batch {small}: {small_ratio:.3f}; without the SGD step (forward+loss+backward) at batch {batch}: "
+             f"{fb_ratio:.3f}; SGD step = {100 * share:.0f}% of DMM-CNN's step ({params['DMM-CNN'] / 1e6:.1f}M vs "
+             f"{params['Baseline'] / 1e6:.1f}M parameters). Per-step + per-image fit through batches {small} and "
+             f"{batch}, extrapolated to batch 64: {ratio64:.3f}. Batch 64 measured on a GPU: make gpu-check",
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--landmarks", type=int, default=72, help="T; the paper's head has T = 72")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    steps, times = {}, {}
-    for variant in ("DMM-CNN", "Baseline"):
-        steps[variant], params = make_step(variant, args.batch, (218, 178), args.landmarks)
-        times[variant] = []
-        print(f"{variant:9s} {params:,} parameters ({params * 4 / 1e6:.0f} MB fp32)")
-    for step in steps.values():
-        step()  # warm-up: allocator, oneDNN kernel selection
-    for _ in range(args.rounds):
-        for variant, step in steps.items():
-            times[variant].append(step())
-    print(
-        f"batch {args.batch}, 218x178, {torch.get_num_threads()} thread(s), {args.rounds} alternating rounds"
-    )
-    medians = {variant: statistics.median(t) for variant, t in times.items()}
-    for variant, t in times.items():
-        print(f"{variant:9s} median {medians[variant]:.3f} s/step  (all: {', '.join(f'{x:.3f}' for x in t)})")
-    print(f"DMM-CNN / Baseline step time: {medians['DMM-CNN'] / medians['Baseline']:.3f} (ratio of medians)")
-    ratios = [a / b for a, b in zip(times["DMM-CNN"], times["Baseline"])]
-    print(f"per-round ratios {', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.3f}")
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args(argv)
+    entry = run(args.batch, args.rounds)
+    for name, seconds in entry["raw"]["seconds"].items():
+        print(f"{name:12s} s/step: {seconds}")
+    print_entry("step_time", entry)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    torch.manual_seed(0)
+    sys.exit(main())

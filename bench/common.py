@@ -1,0 +1,137 @@
+"""Shared pieces of the benchmark suite: side-by-side timing in interleaved rounds, result records, tiny data.
+
+Every figure the suite reports is a *ratio* of two things measured in the same process, in alternating rounds
+(the order flips each round), so the load of a shared machine hits both alike; the reported ratio is the median
+of the per-round ratios. Single-threaded benchmarks time with ``time.process_time`` (CPU seconds of this
+process: a per-core cost that waiting for a busy CPU does not inflate).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from dmmlib.attributes import NUM_ATTRIBUTES
+
+Clock = Callable[[], float]
+CPU_CLOCK: Clock = time.process_time
+WALL_CLOCK: Clock = time.perf_counter
+
+
+def single_thread() -> None:
+    """One torch thread: benchmarks measure per-core costs (a shared machine has no spare core to give)."""
+    torch.set_num_threads(1)
+
+
+def timed(work: Callable[[], Any], clock: Clock = CPU_CLOCK) -> float:
+    started = clock()
+    work()
+    return clock() - started
+
+
+def interleaved(
+    works: dict[str, Callable[[], Any]], rounds: int, warmup: int = 1, clock: Clock = CPU_CLOCK
+) -> dict[str, list[float]]:
+    """Seconds of each work per round; every round runs each work once, the order reversed every other round."""
+    names = list(works)
+    for _ in range(warmup):
+        for name in names:
+            works[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else reversed(names):
+            times[name].append(timed(works[name], clock))
+    return times
+
+
+def round_ratios(numerator: Sequence[float], denominator: Sequence[float]) -> list[float]:
+    return [a / b for a, b in zip(numerator, denominator, strict=True)]
+
+
+def median_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> float:
+    return statistics.median(round_ratios(numerator, denominator))
+
+
+def record(
+    ratio: float | None,
+    goal: float | None,
+    direction: str,
+    *,
+    meaning: str,
+    raw: dict[str, Any],
+    note: str = "",
+) -> dict[str, Any]:
+    """One entry of ``summary.json``: ``direction`` is "<=" (at most ``goal``) or ">=" (at least ``goal``)."""
+    if direction not in ("<=", ">="):
+        raise ValueError(f"direction must be '<=' or '>=', got {direction!r}")
+    if ratio is None or goal is None:
+        met = None
+    else:
+        met = bool(ratio <= goal) if direction == "<=" else bool(ratio >= goal)
+    return {
+        "ratio": None if ratio is None else round(float(ratio), 4),
+        "goal": None if goal is None else f"{direction} {goal:g}",
+        "met": met,
+        "meaning": meaning,
+        "raw": raw,
+        "note": note,
+    }
+
+
+def verdict(entry: dict[str, Any]) -> str:
+    return {True: "met", False: "NOT MET", None: "no goal / not measured"}[entry["met"]]
+
+
+def print_entry(name: str, entry: dict[str, Any]) -> None:
+    ratio = "n/a" if entry["ratio"] is None else f"{entry['ratio']:.3f}"
+    goal = entry["goal"] or "-"
+    print(f"[{name}] {entry['meaning']}: {ratio} (goal {goal}): {verdict(entry)}", flush=True)
+    if entry.get("note"):
+        print(f"[{name}]   {entry['note']}", flush=True)
+
+
+def rounded(values: Sequence[float], digits: int = 5) -> list[float]:
+    return [round(float(v), digits) for v in values]
+
+
+class TensorFaces(Dataset):
+    """``n`` random CelebA-like samples (uint8 images, +1/-1 attributes, normalised landmarks) held in memory,
+    in the dict format of :class:`dmmlib.data.celeba.CelebA`; no disk, no decoding."""
+
+    def __init__(self, n: int, size: tuple[int, int], num_landmarks: int = 68, seed: int = 0) -> None:
+        g = torch.Generator().manual_seed(seed)
+        self.images = torch.randint(0, 256, (n, 3, *size), dtype=torch.uint8, generator=g)
+        self.attributes = (torch.randint(0, 2, (n, NUM_ATTRIBUTES), generator=g) * 2 - 1).to(torch.int8)
+        self.landmarks = torch.rand(n, 2 * num_landmarks, generator=g) * 2 - 1
+        self.sources = torch.zeros(n, dtype=torch.int64)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {
+            "image": self.images[index],
+            "attributes": self.attributes[index],
+            "landmarks": self.landmarks[index],
+            "landmark_source": self.sources[index],
+        }
+
+    def batch(self, size: int) -> dict[str, torch.Tensor]:
+        """The first ``size`` samples collated, as a DataLoader would."""
+        return {
+            "image": self.images[:size],
+            "attributes": self.attributes[:size],
+            "landmarks": self.landmarks[:size],
+            "landmark_source": self.sources[:size],
+        }
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    array = np.asarray(values, dtype=np.float64)
+    return {"median": float(np.median(array)), "min": float(array.min()), "max": float(array.max())}
