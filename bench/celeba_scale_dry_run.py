@@ -15,8 +15,9 @@ Writes ``build/bench/celeba_scale.json``. Steps:
    ``--workers`` worker processes) over the train split, or its first ``--max-batches`` batches (then images/s
    and the extrapolated full-pass time are reported, marked as extrapolated).
 
-Memory: per step, the peak resident set of this process (Linux: ``/proc/self/status`` VmHWM, reset before each
-step through ``/proc/self/clear_refs``), tracemalloc's peak of Python/NumPy allocations, and
+Memory: per step, the resident set of this process before the step and its peak during the step (Linux:
+``/proc/self/status`` VmRSS and VmHWM, reset before each step through ``/proc/self/clear_refs``; memory the
+allocator kept from earlier steps counts in both), tracemalloc's peak of Python/NumPy allocations, and
 ``getrusage(RUSAGE_CHILDREN)`` for worker processes (a maximum over all children so far). Nothing holds all
 images in memory: images are written and read one at a time; arrays of all labels / landmarks are kept (a few
 hundred MB at most). The dataset folder is deleted at the end unless ``--keep``.
@@ -61,6 +62,7 @@ def _reset_peak_rss() -> bool:
 
 def measure(name: str, work: Callable[[], Any], results: dict[str, Any]) -> Any:
     """Run ``work`` and record its wall time and memory peaks under ``results["steps"][name]``."""
+    rss_before = _status_kib("VmRSS")
     reset = _reset_peak_rss()
     tracemalloc.start()
     started = time.perf_counter()
@@ -71,6 +73,7 @@ def measure(name: str, work: Callable[[], Any], results: dict[str, Any]) -> Any:
     peak = _status_kib("VmHWM")
     results["steps"][name] = {
         "wall_s": round(wall, 2),
+        "rss_before_mib": round(rss_before / 1024, 1) if rss_before else None,
         "peak_rss_mib": round(peak / 1024, 1) if peak and reset else None,
         "process_max_rss_mib_so_far": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "children_max_rss_mib_so_far": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
