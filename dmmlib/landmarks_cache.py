@@ -13,7 +13,6 @@ import hashlib
 import io
 import multiprocessing
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from dmmlib import landmarks
+from dmmlib import atomic, landmarks
 from dmmlib.landmark_schema import NUM_POINTS
 
 #: Source code stored for an image without five points where the detector found no face (points are NaN).
@@ -128,20 +127,10 @@ def _read_cache(path: Path, key: str, count: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _write_cache(path: Path, key: str, points: np.ndarray, sources: np.ndarray) -> None:
-    """Write the cache to a temporary file beside ``path``, then rename it into place (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(
-                handle, key=np.array(key), version=np.array(CACHE_VERSION), points=points, sources=sources
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the cache atomically (see :mod:`dmmlib.atomic`): a reader never sees half a cache."""
+    atomic.atomic_write(path, lambda handle: np.savez(
+        handle, key=np.array(key), version=np.array(CACHE_VERSION), points=points, sources=sources
+    ))  # fmt: skip
 
 
 def _extract(

@@ -19,12 +19,12 @@ Readers raise :class:`~dmmlib.data.errors.DataFormatError` naming the file and t
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from dmmlib import atomic
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data.errors import DataFormatError
 
@@ -194,15 +194,5 @@ def five_from_68(points: np.ndarray) -> np.ndarray:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` atomically: a temporary file in the same folder, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` atomically (see :mod:`dmmlib.atomic`)."""
+    return atomic.write_text(path, text)
