@@ -16,8 +16,12 @@ import pytest
 import torch
 
 from dmmlib.checkpoint import load_checkpoint
+from dmmlib.train import train
 
 TESTS = Path(__file__).parent
+sys.path.insert(0, str(TESTS))
+from core_helpers import TinyFaces, one_thread, tiny_config  # noqa: E402
+
 TOTAL = 60  # 96 images / batch 16 = 6 iterations per epoch; P = 10; a checkpoint every 4 iterations
 
 SCRIPT = """
@@ -29,6 +33,13 @@ from dmmlib.train import train
 train(tiny_config(update_interval=10, checkpoint_interval=4), TinyFaces(96), TinyFaces(32, seed=1), {run_dir!r},
       max_iterations={total}, progress=False)
 """
+
+
+def run_uninterrupted(run_dir: Path) -> None:
+    """The same run as SCRIPT, in this process (one thread, like the script)."""
+    with one_thread():
+        train(tiny_config(update_interval=10, checkpoint_interval=4), TinyFaces(96), TinyFaces(32, seed=1), run_dir,
+              max_iterations=TOTAL, progress=False)  # fmt: skip
 
 
 def command(run_dir: Path) -> list[str]:
@@ -58,7 +69,7 @@ def runs(tmp_path_factory) -> dict:
     process.wait()
     at_kill = load_checkpoint(killed_dir)["state"]["iteration"]
     subprocess.run(command(killed_dir), env=environment(), check=True)  # the same command, resumed
-    subprocess.run(command(straight_dir), env=environment(), check=True)
+    run_uninterrupted(straight_dir)
     return {"returncode": process.returncode, "at_kill": at_kill,
             "killed": killed_dir, "straight": straight_dir}  # fmt: skip
 
