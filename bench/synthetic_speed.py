@@ -1,55 +1,85 @@
 """Generation speed of the synthetic CelebA-format dataset, in images per second per core (CPU time).
 
-Run: ``python bench/synthetic_speed.py [--num 1000]``. Prints drawing-only and full-pipeline (draw + JPEG + files)
-rates side by side, measured in one run. CPU time, not wall time, because the machine may be shared.
+Works, in alternating rounds in one process: ``generate()`` in full (draw, JPEG encode, files, annotation files)
+into a fresh folder, drawing plus JPEG encoding in memory, and drawing alone. The figure is the median per-round
+rate of ``generate()`` (goal: at least 300 images/s/core); the other two show where the time goes.
+
+    .venv/bin/python -m bench.synthetic_speed [--num 400] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import shutil
+import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from dmmlib.data.synthetic import generate
-from dmmlib.data.synthetic_face import CELEBA_FRAMING, LFW_FRAMING, draw_face
-from dmmlib.data.synthetic_labels import sample_labels
+if __package__ in (None, ""):  # run as a file: python bench/synthetic_speed.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import CPU_CLOCK, interleaved, print_entry, record, rounded  # noqa: E402
+from dmmlib.data.synthetic import JPEG_QUALITY, generate  # noqa: E402
+from dmmlib.data.synthetic_face import CELEBA_FRAMING, draw_face  # noqa: E402
+from dmmlib.data.synthetic_labels import sample_labels  # noqa: E402
+
+GOAL = 300.0
 
 
-def per_core_rate(count: int, work) -> float:
-    start = time.process_time()
-    work()
-    return count / (time.process_time() - start)
+def run(num: int = 400, rounds: int = 5, scratch_parent: Path | None = None) -> dict[str, Any]:
+    labels = sample_labels(num, seed=0).clean
+    if scratch_parent is not None:
+        scratch_parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="dmm-bench-synthetic-", dir=scratch_parent))
+    counter = iter(range(10**6))
 
+    def full() -> None:  # each round writes a new folder; all are removed after the timings
+        generate(scratch / f"d{next(counter)}", num, progress=False)
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--num", type=int, default=1000)
-    args = parser.parse_args()
-    labels = sample_labels(args.num, seed=0).clean
-
-    def draw(framing):
-        def work():
+    def draw(encode: bool):
+        def work() -> None:
             for i, row in enumerate(labels):
-                image, _ = draw_face(row, np.random.default_rng([0, i]), framing)
-                image.save(io.BytesIO(), "JPEG", quality=90)
+                image, _ = draw_face(row, np.random.default_rng([0, i]), CELEBA_FRAMING)
+                if encode:
+                    image.save(io.BytesIO(), "JPEG", quality=JPEG_QUALITY)
 
         return work
 
-    with tempfile.TemporaryDirectory() as tmp:
-        full = per_core_rate(args.num, lambda: generate(Path(tmp) / "d", args.num, progress=False))
-    rows = [
-        ("CelebA 178x218: draw + JPEG encode", per_core_rate(args.num, draw(CELEBA_FRAMING))),
-        ("CelebA 178x218: generate() incl. files", full),
-        ("LFW 250x250: draw + JPEG encode", per_core_rate(args.num, draw(LFW_FRAMING))),
-    ]
-    for name, rate in rows:
-        print(f"{name:42s} {rate:7.0f} images/s/core")
-    print(f"target: 300 images/s/core; generate() / target = {full / 300:.2f}")
+    try:
+        times = interleaved({"generate": full, "draw_encode": draw(True), "draw": draw(False)}, rounds,
+                            warmup=1, clock=CPU_CLOCK)  # fmt: skip
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    rates = {k: [num / t for t in v] for k, v in times.items()}
+    rate = statistics.median(rates["generate"])
+    return record(
+        rate, GOAL, ">=",
+        meaning="synthetic generate() images/s/core (178x218 JPEG, files included)",
+        raw={"images_per_second_per_core": {k: rounded(v, 1) for k, v in rates.items()},
+             "median_rates": {k: round(statistics.median(v), 1) for k, v in rates.items()},
+             "seconds": {k: rounded(v) for k, v in times.items()}, "images": num, "rounds": rounds,
+             "clock": "process_time (one process)"},
+        note="draw+encode {:.0f}/s, draw alone {:.0f}/s".format(
+            statistics.median(rates["draw_encode"]), statistics.median(rates["draw"])),
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--num", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    entry = run(args.num, args.rounds)
+    for name, rates in entry["raw"]["images_per_second_per_core"].items():
+        print(f"{name:12s} images/s/core: {rates}")
+    print_entry("synthetic_speed", entry)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

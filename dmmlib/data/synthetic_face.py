@@ -182,11 +182,12 @@ class _Painter:
     def paint(self, image: Image.Image) -> None:
         sizes = [len(pts) for _, pts, _, _ in self.shapes]
         flags = np.repeat([float(d) for _, _, d, _ in self.shapes], sizes)
-        xy = self.pose.apply(np.concatenate([pts for _, pts, _, _ in self.shapes]), flags).tolist()
+        # One flat [x0, y0, x1, y1, ...] list: ImageDraw takes flat coordinates, so no per-shape tuple lists.
+        xy = self.pose.apply(np.concatenate([pts for _, pts, _, _ in self.shapes]), flags).ravel().tolist()
         draw = ImageDraw.Draw(image)
         start = 0
         for (kind, _, _, kwargs), n in zip(self.shapes, sizes):
-            pts = [(x, y) for x, y in xy[start : start + n]]
+            pts = xy[2 * start : 2 * (start + n)]
             start += n
             if kind == "polygon":
                 draw.polygon(pts, **kwargs)
@@ -197,10 +198,9 @@ class _Painter:
 
 
 def _background(a: Appearance, f: Framing, rng: np.random.Generator) -> Image.Image:
-    first = Image.new("RGB", (f.width, f.height), a.background[0])
-    image = Image.composite(
-        first, Image.new("RGB", first.size, a.background[1]), _mask(f.width, f.height, rng.integers(8), 1)
-    )
+    # = Image.composite(colour 0, colour 1, mask), without allocating and copying two full-size images
+    image = Image.new("RGB", (f.width, f.height), a.background[1])
+    image.paste(a.background[0], (0, 0, f.width, f.height), _mask(f.width, f.height, rng.integers(8), 1))
     if f.clutter:
         draw = ImageDraw.Draw(image)
         for _ in range(int(rng.integers(4, 9))):
@@ -424,7 +424,9 @@ def render(
     light = _mask(
         framing.width, framing.height, int(rng.integers(8)), int(framing.light > 0.35) + int(rng.integers(2))
     )
-    image = Image.composite(image, Image.new("RGB", image.size, 0), light)
+    lit = Image.new("RGB", image.size, 0)  # = Image.composite(image, black, light), one copy fewer
+    lit.paste(image, None, light)
+    image = lit
     if "Blurry" in a.attrs:
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(1.6, 2.4)))
     return image, pose.apply(lm).astype(np.float32)
