@@ -1,0 +1,69 @@
+"""Wall time of the notebook suite (``make run``) per preset, read from the summaries that ``make run`` writes.
+
+The suite itself is not run here (the teach preset takes tens of minutes): ``build/executed/<preset>/suite.json``
+(per-notebook seconds, written by :mod:`dmmlib.suite`) is read when present and compared with the manifest, so a
+partial run (``--only``, or one stopped by a failure) is reported as partial, not as the suite's time.
+Budgets (DESIGN section 4): smoke, each notebook under a minute on 2 CPU cores; teach, the whole suite within
+about 30 minutes.
+
+    .venv/bin/python -m bench.notebook_suite
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a file: python bench/notebook_suite.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import print_entry, record  # noqa: E402
+from dmmlib import manifest, paths  # noqa: E402
+
+#: preset -> (what is compared with the goal, goal in seconds)
+BUDGETS = {"smoke": ("slowest notebook", 60.0), "teach": ("whole suite", 1800.0)}
+
+
+def summary_path(preset: str, build_dir: Path | None = None) -> Path:
+    return (build_dir or paths.build_dir()) / "executed" / preset / "suite.json"
+
+
+def run(preset: str, build_dir: Path | None = None) -> dict[str, Any]:
+    what, goal = BUDGETS[preset]
+    path = summary_path(preset, build_dir)
+    meaning = f"make run PRESET={preset}: {what}, seconds"
+    if not path.is_file():
+        return record(None, goal, "<=", meaning=meaning, raw={"summary": str(path)},
+                      note=f"not measured: run make run PRESET={preset} (writes {path})")  # fmt: skip
+    summary = json.loads(path.read_text())
+    timings: dict[str, float] = summary.get("notebooks", {})
+    expected = [entry.file for entry in manifest.load()]
+    missing = [name for name in expected if name not in timings]
+    total = float(sum(timings.values()))
+    slowest = max(timings.items(), key=lambda item: item[1]) if timings else ("-", 0.0)
+    raw = {"summary": str(path), "notebooks": timings, "total_seconds": round(total, 1),
+           "slowest": {"notebook": slowest[0], "seconds": slowest[1]}, "missing_from_run": missing,
+           "created": summary.get("provenance", {}).get("created")}  # fmt: skip
+    if missing:
+        return record(None, goal, "<=", meaning=meaning, raw=raw,
+                      note=f"partial run ({len(timings)} of {len(expected)} notebooks, missing {', '.join(missing)}; "
+                           f"those ran in {total:.0f} s, slowest {slowest[0]} {slowest[1]:.0f} s): the suite is not "
+                           f"measured; run make run PRESET={preset}")  # fmt: skip
+    value = slowest[1] if preset == "smoke" else total
+    over = [f"{name} {seconds:.0f} s" for name, seconds in timings.items() if preset == "smoke" and seconds > goal]
+    note = f"whole suite {total:.0f} s ({total / 60:.1f} min), slowest {slowest[0]} {slowest[1]:.0f} s"
+    if over:
+        note += f"; over a minute: {', '.join(over)}"
+    return record(value, goal, "<=", meaning=meaning, raw=raw, note=note)
+
+
+def main() -> int:
+    for preset in BUDGETS:
+        print_entry(f"notebooks_{preset}", run(preset))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
