@@ -74,7 +74,10 @@ student: setup ## Write student copies of the notebooks (solutions replaced by s
 	$(PY) -m dmmlib.exercises --out build/student
 
 bench: setup ## Run the benchmarks in bench/ and write build/bench/summary.json
-	@echo "make bench: not yet available (benchmarks land with issue 7)"; exit 1
+	$(PY) -m bench
+
+gpu-check: setup ## On a CUDA machine: images/s Baseline vs DMM-CNN, one Algorithm 1 update, peak memory (exit 3: no GPU)
+	$(PY) -m bench.gpu_check
 
 clean: ## Remove build/, runs/ and caches (keeps .venv; `rm -rf .venv` to redo setup)
 	rm -rf build runs .pytest_cache .ruff_cache
