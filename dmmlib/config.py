@@ -94,7 +94,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  #: "auto" = CUDA when available, else CPU
     amp: str | bool = "auto"  #: "auto" = bf16 autocast on CUDA, off on CPU
-    channels_last: str | bool = "auto"  #: "auto" = on for CUDA (faster convolutions with autocast)
+    channels_last: str | bool = "auto"  #: "auto" = on (faster convolutions on CUDA and on the CPU, measured)
     compile: bool = False  #: torch.compile the model (slow start, faster steps on GPU)
     num_workers: int = 0  #: DataLoader workers
     checkpoint_interval: int = 1000  #: iterations between checkpoints (one is always written at the end)
@@ -105,6 +105,13 @@ class TrainConfig:
             setattr(self, name, tuple(int(v) for v in getattr(self, name)))
         if isinstance(self.groups, dict):
             self.groups = AttributeGroups(tuple(self.groups["objective"]), tuple(self.groups["subjective"]))
+        from dmmlib.variants import get_variant  # an unknown name fails here, listing the valid ones
+
+        get_variant(self.variant)
+        if self.weighting not in (None, "uniform", "dynamic", "dwa", "aw"):
+            raise ValueError(
+                f"TrainConfig.weighting must be None, 'uniform', 'dynamic', 'dwa' or 'aw', got {self.weighting!r}"
+            )
         positive = ("epochs", "batch_size", "update_interval", "val_batch_size", "checkpoint_interval")
         for name in positive:
             if int(getattr(self, name)) < 1:

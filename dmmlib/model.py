@@ -248,7 +248,9 @@ def load_pretrained(model: DMMNet, pretrained: bool | str | os.PathLike[str]) ->
         path = os.fspath(pretrained)
         if not os.path.exists(path):
             raise FileNotFoundError(f"pretrained weights file not found: {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        from dmmlib.checkpoint import load_weights_file  # clear errors naming the file (unsafe, damaged, ...)
+
+        state = load_weights_file(path)
         if "model" in state and isinstance(state["model"], dict):  # a dmmlib checkpoint
             state = state["model"]
     if any(key.startswith("trunk.") for key in state):

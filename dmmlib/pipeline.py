@@ -61,13 +61,15 @@ def lfwa_root(ctx: Session, progress: bool = True) -> Path:
                                    progress=progress)  # fmt: skip
 
 
-def celeba_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False) -> CelebA:
+def celeba_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False,
+                 progress: bool = True) -> CelebA:
     """One CelebA split with the preset's input size (flip augmentation when ``train``) and 68 landmarks."""
     transform = transforms.train_transform(cfg.input_size) if train else transforms.eval_transform(cfg.input_size)
+    root = celeba_root(ctx, progress=progress)
     if ctx.preset.data == "real":
-        return CelebA(celeba_root(ctx), split, transform, landmarks="build",
+        return CelebA(root, split, transform, landmarks="build",
                       landmark_cache_dir=ctx.run_dir / "cache", landmark_workers=workers())  # fmt: skip
-    return CelebA(celeba_root(ctx), split, transform, landmarks="file")
+    return CelebA(root, split, transform, landmarks="file")
 
 
 def lfwa_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False) -> LFWA:
@@ -119,8 +121,8 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
     name = run_name(cfg)
     run_dir = ctx.run_dir / "models" / name
     if not (run_dir / COMPLETE).exists():
-        result = train.train(cfg, celeba_split(ctx, "train", cfg, train=True), celeba_split(ctx, "valid", cfg),
-                             run_dir, progress=progress)  # fmt: skip
+        result = train.train(cfg, celeba_split(ctx, "train", cfg, train=True, progress=progress),
+                             celeba_split(ctx, "valid", cfg, progress=progress), run_dir, progress=progress)  # fmt: skip
         atomic.write_json(run_dir / COMPLETE, {"iterations": result.iterations,
                                                "validation_passes": result.validation_passes})  # fmt: skip
     history = json.loads((run_dir / train.HISTORY_NAME).read_text())

@@ -20,9 +20,6 @@ from collections.abc import Sequence
 from dmmlib import distributed, pipeline, session
 from dmmlib.variants import VARIANTS
 
-#: Table 2's weighting schemes other than the proposed one (DMM-CNN's own dynamic weights).
-TABLE2_WEIGHTINGS = ("uniform", "dwa", "aw")
-
 
 def jobs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     """``(variant, weighting)`` pairs to train, in order, without repeats."""
@@ -30,7 +27,7 @@ def jobs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     if args.all or args.table1:
         chosen += [(v, None) for v in VARIANTS]
     if args.all or args.table2:
-        chosen += [("DMM-CNN", None)] + [("DMM-CNN", w) for w in TABLE2_WEIGHTINGS]
+        chosen += list(pipeline.TABLE2_SCHEMES.values())  # the runs notebooks 07 and 09 ask for
     chosen += [("DMM-CNN", w) for w in args.weighting or []]
     return list(dict.fromkeys(chosen or [("DMM-CNN", None)]))
 
