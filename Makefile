@@ -32,9 +32,6 @@ $(STAMP): pyproject.toml
 run: setup ## Run every notebook of the manifest headless with papermill into build/executed/<preset>/
 	$(PY) -m dmmlib.suite run --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))
 
-# Tests pin torch to one thread: many small models, pytest, notebook kernels and their subprocesses share the
-# cores, and a second torch thread spinning on a busy core made steps up to 10x slower (measured here).
-test: export OMP_NUM_THREADS = 1
 test: setup lint unit nbval ## Lint, unit tests and nbval of every notebook (smoke preset)
 
 lint: setup ## ruff over the package, tests, benchmarks and notebooks
