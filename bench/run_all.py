@@ -46,14 +46,14 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
     not figures to quote)."""
     q = quick
     return {
-        "step_time": lambda: step_time_cpu.run(batch=2 if q else 8, rounds=2 if q else 4),
+        "step_time": lambda: step_time_cpu.run(batch=2 if q else 8, rounds=2 if q else 5),
         "validation_overhead": lambda: validation_overhead.run(
-            train_batch=2 if q else 8, val_batch=4 if q else 16, rounds=2 if q else 4
+            train_batch=2 if q else 8, val_batch=4 if q else 16, rounds=2 if q else 5
         ),
-        "data_pipeline": lambda: data_pipeline.run(num=24 if q else 96, rounds=2 if q else 7),
-        "landmarks": lambda: landmark_paths.run(rounds=2 if q else 9),
+        "data_pipeline": lambda: data_pipeline.run(num=24 if q else 96, rounds=2 if q else 15),
+        "landmarks": lambda: landmark_paths.run(rounds=2 if q else 15),
         "synthetic_generation": lambda: synthetic_speed.run(
-            num=48 if q else 400, rounds=2 if q else 5, scratch_parent=paths.build_dir() / "bench"
+            num=48 if q else 400, rounds=2 if q else 9, scratch_parent=paths.build_dir() / "bench"
         ),
         "notebooks_smoke": lambda: notebook_suite.run("smoke"),
         "notebooks_teach": lambda: notebook_suite.run("teach"),
