@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import pickle
 import random
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from dmmlib import atomic
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -54,20 +55,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
-    """Write ``state`` to ``path`` atomically: a temporary file beside it, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``state`` to ``path`` atomically (:mod:`dmmlib.atomic`): a crash mid-write keeps the old checkpoint."""
+    return atomic.atomic_write(path, lambda handle: torch.save(state, handle))
 
 
 class CheckpointError(ValueError):

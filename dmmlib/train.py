@@ -30,7 +30,6 @@ global batch, validation is sharded with identical results on every rank, and on
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -43,7 +42,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from dmmlib import distributed
+from dmmlib import atomic, distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from dmmlib.config import TrainConfig
@@ -159,11 +158,9 @@ def iterations_per_epoch(num_samples: int, batch_size: int) -> int:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    if not distributed.is_main():
-        return
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    """Only the main process writes (DDP); atomically, so a kill never leaves half a file."""
+    if distributed.is_main():
+        atomic.write_json(path, data)
 
 
 def _check_config_change(saved: dict[str, Any], cfg: TrainConfig) -> None:
