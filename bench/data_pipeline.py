@@ -34,6 +34,8 @@ from dmmlib.model import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 
 GOAL = 2.0
 SIZES = {"teach": (96, 80), "paper": (218, 178)}
+#: not a goal: half of the stored size exactly, which the JPEG DCT scaling decodes with no resize left to do
+EXACT_HALF = (109, 89)
 
 
 def dataset_root(num: int) -> Path:
@@ -67,7 +69,7 @@ def run(num: int = 96, rounds: int = 5, root: Path | None = None) -> dict[str, A
     root = root or dataset_root(num)
     works: dict[str, Any] = {}
     files: list[Path] = []
-    for name, size in SIZES.items():
+    for name, size in {**SIZES, "exact_half": EXACT_HALF}.items():
         dataset = CelebA(root, "all", transform=train_transform(size))
         files = [dataset.store.path(f) for f in dataset.filenames]
         plain = plain_transform(size)
@@ -83,15 +85,16 @@ def run(num: int = 96, rounds: int = 5, root: Path | None = None) -> dict[str, A
     times = interleaved(works, rounds, warmup=1, clock=CPU_CLOCK)
     n = len(files)
     rates = {k: [n / t for t in v] for k, v in times.items()}
-    ratios = {name: median_ratio(times[f"plain_{name}"], times[f"project_{name}"]) for name in SIZES}
+    ratios = {name: median_ratio(times[f"plain_{name}"], times[f"project_{name}"]) for name in [*SIZES, "exact_half"]}
     floor = median_ratio(times["plain_paper"], times["decode"])
     decode_share = median_ratio(times["decode"], times["project_paper"])
-    worst = min(ratios.values())
+    worst = min(ratios[name] for name in SIZES)
     return record(
         worst, GOAL, ">=",
         meaning=f"data pipeline images/s/core, project / plain PIL+torchvision (min of teach {SIZES['teach']} "
                 f"and paper {SIZES['paper']})",
         raw={"ratio_teach": round(ratios["teach"], 4), "ratio_paper": round(ratios["paper"], 4),
+             "ratio_exact_half_109x89": round(ratios["exact_half"], 4),
              "ratio_plain_paper_over_decode_only": round(floor, 4),
              "decode_share_of_project_paper": round(decode_share, 4),
              "images_per_second_per_core": {k: rounded(v, 1) for k, v in rates.items()},
@@ -99,7 +102,9 @@ def run(num: int = 96, rounds: int = 5, root: Path | None = None) -> dict[str, A
              "clock": "process_time, 1 thread"},
         note=f"teach 96x80: {ratios['teach']:.2f}x; paper 218x178: {ratios['paper']:.2f}x. At the paper size the "
              f"JPEG decode alone is {100 * decode_share:.0f}% of the project path, and even a pipeline doing only "
-             f"the decode would be {floor:.2f}x the plain one: no downscale to exploit, decode is the floor",
+             f"the decode would be {floor:.2f}x the plain one: no downscale to exploit, decode is the floor. At "
+             f"109x89 (exactly 1/2 of the stored size: the DCT-scaled decode is the final image, no resize): "
+             f"{ratios['exact_half']:.2f}x",
     )  # fmt: skip
 
 
