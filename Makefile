@@ -41,7 +41,7 @@ unit: setup browser ## The unit tests (pytest tests/)
 	$(PY) -m pytest tests
 
 nbval: setup ## nbval of every notebook with the smoke preset
-	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
 
 book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs `make run` first if missing)
 	@name=$$($(PY) -m dmmlib.book resolve --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))) || exit 2; \

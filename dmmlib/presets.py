@@ -40,6 +40,9 @@ class Preset:
     num_lfwa_images: int  #: synthetic LFWA identities' images to generate (0 for real data)
     where: str  #: the hardware it is meant for
     budget: str  #: the time it is meant to take
+    #: longest a notebook cell may run under papermill before the run fails (None: no limit). A limit turns a hung
+    #: kernel or client into an error naming the cell instead of a run that never ends.
+    cell_timeout: int | None
     train: dict[str, Any] = field(default_factory=dict)  #: TrainConfig overrides
     finetune: dict[str, Any] = field(default_factory=dict)  #: TrainConfig overrides for LFWA fine-tuning
 
@@ -53,6 +56,7 @@ PRESETS: dict[str, Preset] = {
         num_lfwa_images=200,
         where="CI and nbval, 2 CPU cores",
         budget="each notebook under a minute",
+        cell_timeout=900,
         train=dict(
             backbone="resnet-small", input_size=(64, 52), objective_hidden=(64,), subjective_hidden=(128, 64),
             landmark_hidden=(64,), epochs=2, batch_size=32, lr=0.003, update_interval=10, val_batch_size=128,
@@ -68,6 +72,7 @@ PRESETS: dict[str, Preset] = {
         num_lfwa_images=1200,
         where="a laptop CPU",
         budget="the whole suite within about 30 minutes",
+        cell_timeout=3600,
         train=dict(
             backbone="resnet-small", input_size=(96, 80), objective_hidden=(256,), subjective_hidden=(512, 256),
             landmark_hidden=(256,), epochs=6, batch_size=64, lr=0.003, update_interval=25, val_batch_size=256,
@@ -83,6 +88,7 @@ PRESETS: dict[str, Preset] = {
         num_lfwa_images=0,
         where="one or more GPUs",
         budget="the paper's recipe: 15 epochs, batch 64, lr 0.001 (hours)",
+        cell_timeout=None,
         train=dict(backbone="resnet50", input_size=(218, 178), epochs=15, batch_size=64, lr=0.001),
         finetune=dict(epochs=5),
     ),

@@ -60,6 +60,7 @@ def run_suite(
                 cwd=str(paths.notebooks_dir()),
                 progress_bar=True,
                 report_mode=False,
+                execution_timeout=presets.PRESETS[name].cell_timeout,
             )
         except papermill.PapermillExecutionError as error:
             raise SystemExit(

@@ -1,5 +1,10 @@
 """ipywidgets explorers for the notebooks. Each pairs a pure function (computed first, with the parameter value,
-so the headless run shows the result) with a widget that re-runs it interactively; nothing depends on a widget."""
+so the headless run shows the result) with a widget that re-runs it interactively; nothing depends on a widget.
+
+The explorers show their tables in an ``HTML`` widget whose value they replace, not in an ``Output`` widget: a
+headless client (papermill/nbclient) intercepts output captured by ``Output`` widgets, and a notebook whose cell
+built one that way hung forever here under papermill, kernel and client both idle (a known nbclient race).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
-from IPython.display import display
 
 from dmmlib.attributes import ATTRIBUTES
 
@@ -36,15 +40,13 @@ def spp_table(height: int, width: int, levels: int = 3, channels: int = 2048) ->
 
 def spp_explorer(height: int = 218, width: int = 178, levels: int = 3, channels: int = 2048) -> widgets.Widget:
     """Sliders for input size and levels -> :func:`spp_table`."""
-    out = widgets.Output()
+    out = widgets.HTML()
     h = widgets.IntSlider(value=height, min=32, max=512, step=2, description="height")
     w = widgets.IntSlider(value=width, min=32, max=512, step=2, description="width")
     n = widgets.IntSlider(value=levels, min=1, max=5, description="levels")
 
     def refresh(*_: object) -> None:
-        with out:
-            out.clear_output(wait=True)
-            display(spp_table(h.value, w.value, n.value, channels))
+        out.value = spp_table(h.value, w.value, n.value, channels).to_html()
 
     for control in (h, w, n):
         control.observe(refresh, "value")
@@ -70,15 +72,13 @@ def threshold_sweep(outputs: np.ndarray, labels: np.ndarray, taus: Sequence[floa
 def threshold_explorer(outputs: np.ndarray, labels: np.ndarray, attribute: str = "Smiling",
                        names: Sequence[str] = ATTRIBUTES) -> widgets.Widget:
     """Pick an attribute and move tau: FP, FN, accuracy and balanced accuracy as :func:`threshold_sweep` gives."""
-    out = widgets.Output()
+    out = widgets.HTML()
     choice = widgets.Dropdown(options=list(names), value=attribute, description="attribute")
     tau = widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.02, description="tau")
 
     def refresh(*_: object) -> None:
         j = list(names).index(choice.value)
-        with out:
-            out.clear_output(wait=True)
-            display(threshold_sweep(outputs[:, j], labels[:, j], [tau.value]).set_index("tau"))
+        out.value = threshold_sweep(outputs[:, j], labels[:, j], [tau.value]).set_index("tau").to_html()
 
     choice.observe(refresh, "value")
     tau.observe(refresh, "value")

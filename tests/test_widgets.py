@@ -58,3 +58,12 @@ def test_explorers_render_without_a_front_end():
     rng = np.random.default_rng(0)
     outputs, labels = rng.normal(size=(20, 40)), np.where(rng.random((20, 40)) < 0.3, 1, -1)
     assert isinstance(widgets.threshold_explorer(outputs, labels), ipywidgets.VBox)
+
+
+def test_explorers_show_their_first_table_without_an_output_widget():
+    explorer = widgets.spp_explorer(218, 178, levels=3, channels=2048)
+    table = explorer.children[1]
+    assert isinstance(table, ipywidgets.HTML) and "28672" in table.value
+    slider = explorer.children[0].children[2]
+    slider.value = 1
+    assert "2048" in table.value and "28672" not in table.value
