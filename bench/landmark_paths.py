@@ -17,8 +17,6 @@ import argparse
 import io
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -104,16 +102,6 @@ def write_mean_shape() -> None:
     target = repo_root() / "dmmlib" / "landmarks_mean_data.py"
     target.write_text(mean_shape_module_text(compute_mean_shape(annotated_shapes())))
     print(f"wrote {target}")
-
-
-def per_call_seconds(function: Callable[[], object], repeats: int) -> float:
-    """Median over ``repeats`` timed calls (the median resists the noise of a shared machine)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def point_differences(crops: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[float], int]:
