@@ -244,6 +244,16 @@ def render(
         "Choices the paper leaves open (input size, augmentation, $P$, initial $\\tau$ and $\\lambda$) are documented in",
         "`dmmlib.config`. Landmarks come from dlib's public 68-point model, so the landmark head has $2T = 136$ outputs",
         "instead of the paper's 144.",
+        *(
+            [
+                "",
+                "**One deviation from the paper's method in this preset:** the dynamic weights of Eq. 4 are rescaled to",
+                "mean 1 (`TrainConfig.dynamic_normalise`). Taken literally, Eq. 4 drove every weight below 0.01 on the",
+                "synthetic data and DMM-CNN ended at the majority-class accuracy; notebook 05 trains both versions.",
+            ]
+            if presets.PRESETS[preset].train.get("dynamic_normalise")
+            else []
+        ),
         "",
         "## Results",
         "",

@@ -83,6 +83,11 @@ def test_report_on_real_data_carries_no_synthetic_warning():
     assert "**Dataset:** real CelebA from /data/celeba" in page
 
 
+def test_report_names_the_rescaled_eq4_of_the_small_presets_and_not_of_the_paper_preset():
+    assert "rescaled to\nmean 1" in report.render("smoke", manifest.load(), {})
+    assert "rescaled to" not in report.render("paper", manifest.load(), fake_results("real CelebA from /data/celeba"))
+
+
 def test_markdown_cells_escape_pipes_and_round_floats():
     assert report.format_value("a|b") == "a\\|b"
     assert report.format_value(0.1 + 0.2) == "0.3"
