@@ -75,7 +75,7 @@ PRESETS: dict[str, Preset] = {
         cell_timeout=3600,
         train=dict(
             backbone="resnet-small", input_size=(96, 80), objective_hidden=(256,), subjective_hidden=(512, 256),
-            landmark_hidden=(256,), epochs=5, batch_size=64, lr=0.003, update_interval=25, val_batch_size=256,
+            landmark_hidden=(256,), epochs=8, batch_size=64, lr=0.003, update_interval=40, val_batch_size=256,
             lr_patience=4, checkpoint_interval=200, dynamic_normalise=True,
         ),
         finetune=dict(epochs=3, update_interval=10),
