@@ -108,7 +108,9 @@ class TrainConfig:
         from dmmlib.variants import get_variant  # an unknown name fails here, listing the valid ones
 
         get_variant(self.variant)
-        if self.weighting not in (None, "uniform", "dynamic", "dwa", "aw"):
+        from dmmlib.weighting import WEIGHTINGS
+
+        if self.weighting is not None and self.weighting not in WEIGHTINGS:
             raise ValueError(
                 f"TrainConfig.weighting must be None, 'uniform', 'dynamic', 'dwa' or 'aw', got {self.weighting!r}"
             )

@@ -85,7 +85,22 @@ class DynamicWeighting(UniformWeighting):
         self.previous = None if previous is None else previous.clone()
 
 
-class DWAWeighting(UniformWeighting):
+class _LossHistoryWeighting(UniformWeighting):
+    """A scheme that keeps its recent losses (``history``) and saves them with its weights."""
+
+    def __init__(self, num_attributes: int) -> None:
+        super().__init__(num_attributes)
+        self.history: list[torch.Tensor] = []
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "history": [h.clone() for h in self.history]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.history = [h.clone() for h in state["history"]]
+
+
+class DWAWeighting(_LossHistoryWeighting):
     """Dynamic Weight Average: ``lambda = K softmax(w / T)``, ``w_k = L_k(e-1) / L_k(e-2)``.
 
     Fed the epoch-mean training losses at the end of each epoch; weights stay 1.0 until two epochs are recorded.
@@ -96,7 +111,6 @@ class DWAWeighting(UniformWeighting):
     def __init__(self, num_attributes: int, temperature: float = 2.0) -> None:
         super().__init__(num_attributes)
         self.temperature = temperature
-        self.history: list[torch.Tensor] = []
 
     def update(self, losses: Any) -> torch.Tensor:
         self.history = (self.history + [_as_losses(losses)])[-2:]
@@ -105,15 +119,8 @@ class DWAWeighting(UniformWeighting):
             self.weights = len(ratio) * torch.softmax(ratio / self.temperature, dim=0)
         return self.weights
 
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "history": [h.clone() for h in self.history]}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        self.history = [h.clone() for h in state["history"]]
-
-
-class AdaptiveWeighting(UniformWeighting):
+class AdaptiveWeighting(_LossHistoryWeighting):
     """AW (He et al., ACM MM 2017), fed validation losses.
 
     ``cur`` is the mean of the last ``window`` losses, ``prev`` the mean of the ``window`` before them;
@@ -126,7 +133,6 @@ class AdaptiveWeighting(UniformWeighting):
     def __init__(self, num_attributes: int, window: int = 1) -> None:
         super().__init__(num_attributes)
         self.window = window
-        self.history: list[torch.Tensor] = []
 
     def update(self, losses: Any) -> torch.Tensor:
         self.history = (self.history + [_as_losses(losses)])[-2 * self.window :]
@@ -138,13 +144,6 @@ class AdaptiveWeighting(UniformWeighting):
                 raw = (trend / trend.mean()) * (cur / cur.mean())
                 self.weights = raw / raw.mean()
         return self.weights
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "history": [h.clone() for h in self.history]}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        self.history = [h.clone() for h in state["history"]]
 
 
 WEIGHTINGS = ("uniform", "dynamic", "dwa", "aw")
