@@ -10,15 +10,19 @@ Writes ``build/bench/celeba_scale.json``. Steps:
    and the remaining file names are hard links cycling over them, with annotation rows copied alike: a
    full-size CelebA-format folder (202,599 names, real split sizes) for the reading and loader steps.
 2. read: ``CelebA(root, "train")`` (attribute + partition files, listing of the image folder).
-3. landmarks: the 68-point file (``landmarks="file"``): parsing it alone, and the dataset built with it.
+3. landmarks: the 68-point file (``landmarks="file"``) parsed alone; then dlib's 68 points for every image
+   through the project's cache (``landmarks="build"``: the five-point box fast path, ``--workers`` processes, one
+   ``.npz`` written atomically), a second construction that reads the cache back, and the train split built
+   with the cached points. ``--skip-dlib`` leaves the dlib extraction out.
 4. loader: one pass of the training loader (flip augmentation, paper input size 218 x 178, batch 64,
    ``--workers`` worker processes) over the train split, or its first ``--max-batches`` batches (then images/s
    and the extrapolated full-pass time are reported, marked as extrapolated).
 
 Memory: per step, the resident set of this process before the step and its peak during the step (Linux:
 ``/proc/self/status`` VmRSS and VmHWM, reset before each step through ``/proc/self/clear_refs``; memory the
-allocator kept from earlier steps counts in both), tracemalloc's peak of Python/NumPy allocations, and
-``getrusage(RUSAGE_CHILDREN)`` for worker processes (a maximum over all children so far). Nothing holds all
+allocator kept from earlier steps counts in both) and ``getrusage(RUSAGE_CHILDREN)`` for worker processes (a
+maximum over all children so far). tracemalloc is not used: worker processes forked from a traced process
+inherit the tracing, which slowed generation about 2.5x in a trial. Nothing holds all
 images in memory: images are written and read one at a time; arrays of all labels / landmarks are kept (a few
 hundred MB at most). The dataset folder is deleted at the end unless ``--keep``.
 """
@@ -33,7 +37,6 @@ import resource
 import shutil
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,20 +67,18 @@ def measure(name: str, work: Callable[[], Any], results: dict[str, Any]) -> Any:
     """Run ``work`` and record its wall time and memory peaks under ``results["steps"][name]``."""
     rss_before = _status_kib("VmRSS")
     reset = _reset_peak_rss()
-    tracemalloc.start()
     started = time.perf_counter()
     value = work()
     wall = time.perf_counter() - started
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     peak = _status_kib("VmHWM")
     results["steps"][name] = {
         "wall_s": round(wall, 2),
         "rss_before_mib": round(rss_before / 1024, 1) if rss_before else None,
         "peak_rss_mib": round(peak / 1024, 1) if peak and reset else None,
         "process_max_rss_mib_so_far": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "children_max_rss_mib_so_far": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
-        "tracemalloc_peak_mib": round(traced_peak / 2**20, 1),
+        "children_max_rss_mib_so_far": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
     }
     print(f"{name}: {json.dumps(results['steps'][name])}", flush=True)
     return value
@@ -88,24 +89,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num", type=int, default=CELEBA_IMAGES)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--probe", type=int, default=2000, help="images generated first to measure the rate")
-    parser.add_argument("--max-generate-minutes", type=float, default=15.0)
-    parser.add_argument("--draw", type=int, default=20000, help="images drawn when the full set would be too slow")
+    parser.add_argument("--max-generate-minutes", type=float, default=30.0)
+    parser.add_argument(
+        "--skip-dlib", action="store_true", help="use the 68-point file instead of dlib's cache"
+    )
+    parser.add_argument(
+        "--draw", type=int, default=20000, help="images drawn when the full set would be too slow"
+    )
     parser.add_argument("--max-batches", type=int, default=0, help="0 = the whole train split")
     parser.add_argument("--data", default="build/bench/celeba_scale_data")
     parser.add_argument("--out", default="build/bench/celeba_scale.json")
     parser.add_argument("--keep", action="store_true", help="keep the generated dataset")
     args = parser.parse_args(argv)
 
+    import numpy as np
     import torch
 
     from dmmlib.data.celeba import CelebA, read_attributes, read_landmarks_68
     from dmmlib.data.celeba_format import (
+        attribute_lines,
         five_from_68,
-        format_attributes,
-        format_landmarks_5,
-        format_landmarks_68,
-        format_partition,
-        write_text,
+        landmarks_5_lines,
+        landmarks_68_lines,
+        partition_lines,
+        write_lines,
     )
     from dmmlib.data.synthetic import CELEBA_SPLIT, generate, split_ids
     from dmmlib.data.transforms import make_loader, train_transform
@@ -127,12 +134,17 @@ def main(argv: list[str] | None = None) -> int:
 
     probe_dir = data.parent / f"{data.name}_probe"
     shutil.rmtree(probe_dir, ignore_errors=True)
-    measure("generate_probe", lambda: generate(probe_dir, args.probe, workers=args.workers, progress=False), results)
+    measure(
+        "generate_probe",
+        lambda: generate(probe_dir, args.probe, workers=args.workers, progress=False),
+        results,
+    )
     shutil.rmtree(probe_dir, ignore_errors=True)
     rate = args.probe / results["steps"]["generate_probe"]["wall_s"]
     results["generate_probe_images_per_s"] = round(rate, 1)
     results["generate_extrapolated_s"] = round(args.num / rate, 1)
     save()
+
     def tile(drawn: Path) -> None:
         """Fill ``drawn`` (``args.draw`` images) up to ``args.num`` names by hard links and copied rows."""
         folder = drawn / "Img" / "img_align_celeba"
@@ -143,19 +155,25 @@ def main(argv: list[str] | None = None) -> int:
         _, points = read_landmarks_68(drawn / "Anno" / "list_landmarks_68_align_celeba.txt")
         cycle = [i % args.draw for i in range(args.num)]
         labels, points = labels[cycle], points[cycle]
-        write_text(drawn / "Anno" / "list_attr_celeba.txt", format_attributes(names, labels))
-        write_text(drawn / "Anno" / "list_landmarks_align_celeba.txt", format_landmarks_5(names, five_from_68(points)))
-        write_text(drawn / "Anno" / "list_landmarks_68_align_celeba.txt", format_landmarks_68(names, points))
-        write_text(drawn / "Eval" / "list_eval_partition.txt", format_partition(names, ids))
+        write_lines(drawn / "Anno" / "list_attr_celeba.txt", attribute_lines(names, labels))
+        write_lines(
+            drawn / "Anno" / "list_landmarks_align_celeba.txt", landmarks_5_lines(names, five_from_68(points))
+        )
+        write_lines(drawn / "Anno" / "list_landmarks_68_align_celeba.txt", landmarks_68_lines(names, points))
+        write_lines(drawn / "Eval" / "list_eval_partition.txt", partition_lines(names, ids))
 
     try:
         shutil.rmtree(data, ignore_errors=True)
         if args.num / rate <= 60 * args.max_generate_minutes:
-            measure("generate", lambda: generate(data, args.num, workers=args.workers, progress=False), results)
+            measure(
+                "generate", lambda: generate(data, args.num, workers=args.workers, progress=False), results
+            )
             results["generate_images_per_s"] = round(args.num / results["steps"]["generate"]["wall_s"], 1)
             results["generate_is_extrapolated"] = False
         else:
-            measure("generate", lambda: generate(data, args.draw, workers=args.workers, progress=False), results)
+            measure(
+                "generate", lambda: generate(data, args.draw, workers=args.workers, progress=False), results
+            )
             drawn_rate = args.draw / results["steps"]["generate"]["wall_s"]
             results["generate_images_per_s"] = round(drawn_rate, 1)
             results["generate_full_extrapolated_s"] = round(args.num / drawn_rate, 1)
@@ -171,9 +189,33 @@ def main(argv: list[str] | None = None) -> int:
         measure("read_train_split", lambda: CelebA(data, "train"), results)
         landmark_file = data / "Anno" / "list_landmarks_68_align_celeba.txt"
         measure("parse_landmarks_68_file", lambda: read_landmarks_68(landmark_file), results)
+        if args.skip_dlib:
+            landmarks: Any = "file"
+        else:
+            cache_dir = data.parent / f"{data.name}_landmark_cache"
+            shutil.rmtree(cache_dir, ignore_errors=True)
+
+            def dlib_all() -> CelebA:
+                every = CelebA(data, "all", landmarks="build", landmark_cache_dir=cache_dir,
+                               landmark_workers=args.workers, check_images=False)  # fmt: skip
+                every.prepare_landmarks()
+                return every
+
+            every = measure("landmark_cache_dlib_all_images", dlib_all, results)
+            sources = np.bincount(every.landmark_table[1].astype(np.int64), minlength=8).tolist()
+            results["landmark_sources_counts"] = sources
+            results["landmark_cache_bytes"] = sum(f.stat().st_size for f in cache_dir.glob("*.npz"))
+            results["landmark_images_per_s"] = round(args.num / results["steps"]["landmark_cache_dlib_all_images"]
+                                                      ["wall_s"], 1)  # fmt: skip
+            save()
+            again = measure("landmark_cache_read_back", dlib_all, results)
+            train = np.flatnonzero(np.asarray(split_ids(args.num, CELEBA_SPLIT)) == 0)
+            points, codes = again.landmark_table
+            landmarks = (points[train], codes[train])
+            del every, again
         dataset = measure(
             "train_split_with_landmarks",
-            lambda: CelebA(data, "train", train_transform(PAPER_INPUT), landmarks="file"),
+            lambda: CelebA(data, "train", train_transform(PAPER_INPUT), landmarks=landmarks),
             results,
         )
         save()
@@ -197,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(data, ignore_errors=True)
+            shutil.rmtree(data.parent / f"{data.name}_landmark_cache", ignore_errors=True)
             results["dataset_deleted"] = True
         save()
     print(f"wrote {out}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +37,23 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
+
+
+def write_lines(path: str | os.PathLike[str], lines: Iterable[str], buffer_bytes: int = 1 << 20) -> Path:
+    """Write an iterable of text lines (each with its newline) atomically, in buffered pieces of ``buffer_bytes``."""
+
+    def write(handle: IO[bytes]) -> None:
+        pending: list[str] = []
+        size = 0
+        for line in lines:
+            pending.append(line)
+            size += len(line)
+            if size >= buffer_bytes:
+                handle.write("".join(pending).encode("utf-8"))
+                pending, size = [], 0
+        handle.write("".join(pending).encode("utf-8"))
+
+    return atomic_write(path, write)
 
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> Path:

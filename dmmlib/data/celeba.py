@@ -320,6 +320,13 @@ class CelebA(Dataset):
         self._points = points[[position[n] for n in self.filenames]]
         self._sources = np.full(len(self.filenames), int(source), dtype=np.int64)
 
+    @property
+    def landmark_table(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(points (N, 68, 2) float32 pixels, sources (N,))`` of this split, or None until
+        :meth:`prepare_landmarks` has run for ``landmarks="build"``; can be passed as ``landmarks`` to another
+        ``CelebA`` of the same split."""
+        return None if self._points is None else (self._points, self._sources)
+
     def prepare_landmarks(self) -> None:
         """Compute (or load from cache) dlib landmarks now for ``landmarks="build"``; otherwise a no-op."""
         if self._landmark_request != "build" or self._points is not None:

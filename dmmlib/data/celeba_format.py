@@ -19,7 +19,7 @@ Readers raise :class:`~dmmlib.data.errors.DataFormatError` naming the file and t
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -157,31 +157,71 @@ def read_landmarks_68(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarr
     return _read_points(Path(path), 68, "68-point landmarks")
 
 
+#: Rows formatted per chunk by the line writers: bounded memory at CelebA's 202,599 rows.
+_ROWS_PER_CHUNK = 4096
+
+
+def _chunks(count: int) -> range:
+    return range(0, count, _ROWS_PER_CHUNK)
+
+
+def attribute_lines(
+    filenames: Sequence[str], values: np.ndarray, names: Sequence[str] = ATTRIBUTES
+) -> Iterator[str]:
+    """The lines of a ``list_attr_celeba.txt`` (each ending in a newline), formatted a chunk of rows at a time."""
+    values = np.asarray(values)
+    yield f"{len(filenames)}\n"
+    yield " ".join(names) + " \n"  # the real file ends the names line with a space
+    for start in _chunks(len(filenames)):
+        rows = values[start : start + _ROWS_PER_CHUNK].tolist()
+        for name, row in zip(filenames[start : start + _ROWS_PER_CHUNK], rows):
+            yield name + " " + " ".join(f"{v:2d}" for v in row) + "\n"
+
+
+def partition_lines(filenames: Sequence[str], split_ids: Sequence[int]) -> Iterator[str]:
+    for name, s in zip(filenames, split_ids):
+        yield f"{name} {int(s)}\n"
+
+
+def landmarks_5_lines(filenames: Sequence[str], points: np.ndarray) -> Iterator[str]:
+    """Integer coordinates in padded columns, like the real file."""
+    points = np.asarray(points)
+    yield f"{len(filenames)}\n"
+    yield LANDMARK_5_HEADER + "\n"
+    for start in _chunks(len(filenames)):
+        chunk = points[start : start + _ROWS_PER_CHUNK]
+        rows = np.rint(chunk).astype(int).reshape(len(chunk), 10).tolist()
+        for name, row in zip(filenames[start : start + _ROWS_PER_CHUNK], rows):
+            yield f"{name} " + " ".join(f"{v:5d}" for v in row) + "\n"
+
+
+def landmarks_68_lines(filenames: Sequence[str], points: np.ndarray) -> Iterator[str]:
+    """The 68-point file's lines, 2 decimals per coordinate (about 900 bytes per image)."""
+    points = np.asarray(points)
+    yield f"{len(filenames)}\n"
+    yield LANDMARK_68_HEADER + "\n"
+    for start in _chunks(len(filenames)):
+        chunk = points[start : start + _ROWS_PER_CHUNK]
+        rows = chunk.astype(np.float64).reshape(len(chunk), 136).tolist()
+        for name, row in zip(filenames[start : start + _ROWS_PER_CHUNK], rows):
+            yield f"{name} " + " ".join(f"{v:.2f}" for v in row) + "\n"
+
+
 def format_attributes(filenames: Sequence[str], values: np.ndarray, names: Sequence[str] = ATTRIBUTES) -> str:
     """The text of a ``list_attr_celeba.txt``, with the real file's spacing (trailing space after the names)."""
-    lines = [str(len(filenames)), " ".join(names) + " "]
-    for name, row in zip(filenames, np.asarray(values).tolist()):
-        lines.append(name + " " + " ".join(f"{v:2d}" for v in row))
-    return "\n".join(lines) + "\n"
+    return "".join(attribute_lines(filenames, values, names))
 
 
 def format_partition(filenames: Sequence[str], split_ids: Sequence[int]) -> str:
-    return "".join(f"{name} {int(s)}\n" for name, s in zip(filenames, split_ids))
+    return "".join(partition_lines(filenames, split_ids))
 
 
 def format_landmarks_5(filenames: Sequence[str], points: np.ndarray) -> str:
-    """Integer coordinates in padded columns, like the real file."""
-    rows = np.rint(np.asarray(points)).astype(int).reshape(len(filenames), 10).tolist()
-    lines = [str(len(filenames)), LANDMARK_5_HEADER]
-    lines += [f"{name} " + " ".join(f"{v:5d}" for v in row) for name, row in zip(filenames, rows)]
-    return "\n".join(lines) + "\n"
+    return "".join(landmarks_5_lines(filenames, points))
 
 
 def format_landmarks_68(filenames: Sequence[str], points: np.ndarray) -> str:
-    rows = np.asarray(points, dtype=np.float64).reshape(len(filenames), 136).tolist()
-    lines = [str(len(filenames)), LANDMARK_68_HEADER]
-    lines += [f"{name} " + " ".join(f"{v:.2f}" for v in row) for name, row in zip(filenames, rows)]
-    return "\n".join(lines) + "\n"
+    return "".join(landmarks_68_lines(filenames, points))
 
 
 def five_from_68(points: np.ndarray) -> np.ndarray:
@@ -196,3 +236,8 @@ def five_from_68(points: np.ndarray) -> np.ndarray:
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` atomically (see :mod:`dmmlib.atomic`)."""
     return atomic.write_text(path, text)
+
+
+def write_lines(path: str | os.PathLike[str], lines: Iterable[str]) -> Path:
+    """Write ``lines`` (each with its newline) atomically, streamed: memory stays bounded for any row count."""
+    return atomic.write_lines(path, lines)

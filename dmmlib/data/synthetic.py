@@ -76,11 +76,12 @@ import numpy as np
 
 from dmmlib.attributes import OBJECTIVE, SUBJECTIVE
 from dmmlib.data.celeba_format import (
+    attribute_lines,
     five_from_68,
-    format_attributes,
-    format_landmarks_5,
-    format_landmarks_68,
-    format_partition,
+    landmarks_5_lines,
+    landmarks_68_lines,
+    partition_lines,
+    write_lines,
     write_text,
 )
 from dmmlib.data.synthetic_face import (
@@ -219,12 +220,12 @@ def generate(
         tasks = [(str(images), seed, s, sample.clean[s : s + _CHUNK]) for s in range(0, num_images, _CHUNK)]
         points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
         names = [f"{i + 1:06d}.jpg" for i in range(num_images)]
-        write_text(tmp / "Anno" / "list_attr_celeba.txt", format_attributes(names, sample.labels))
-        write_text(
-            tmp / "Anno" / "list_landmarks_align_celeba.txt", format_landmarks_5(names, five_from_68(points))
+        write_lines(tmp / "Anno" / "list_attr_celeba.txt", attribute_lines(names, sample.labels))
+        write_lines(
+            tmp / "Anno" / "list_landmarks_align_celeba.txt", landmarks_5_lines(names, five_from_68(points))
         )
-        write_text(tmp / "Anno" / "list_landmarks_68_align_celeba.txt", format_landmarks_68(names, points))
-        write_text(tmp / "Eval" / "list_eval_partition.txt", format_partition(names, ids))
+        write_lines(tmp / "Anno" / "list_landmarks_68_align_celeba.txt", landmarks_68_lines(names, points))
+        write_lines(tmp / "Eval" / "list_eval_partition.txt", partition_lines(names, ids))
         counts = {
             "train": int((ids == 0).sum()),
             "valid": int((ids == 1).sum()),
