@@ -40,10 +40,13 @@ GOAL_PX = 1.0  # ... at a mean point difference under 1 px
 
 
 def aligned_crops(xml_name: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(crop, five points in the crop)`` for every annotated face of one XML file, and for its mirror image."""
+    """``(crop, five points in the crop)`` for every annotated face of one XML file, and for its mirror image,
+    aligned as CelebA's ``img_align_celeba`` was (``method="celeba"``)."""
     crops = []
     for face in landmarks.load_xml_annotations(shared_testdata() / xml_name):
-        aligned = align_face_with_landmarks(face.image, five_points=five_points_from_68(face.points))
+        aligned = align_face_with_landmarks(
+            face.image, five_points=five_points_from_68(face.points), method="celeba"
+        )
         crops.append((aligned.image, aligned.five))
         mirrored = np.ascontiguousarray(aligned.image[:, ::-1])
         five = aligned.five[[1, 0, 2, 4, 3]].copy()
@@ -180,7 +183,9 @@ def bench(rounds: int) -> None:
         print(f"{name:20s}: {ms:7.2f} ms/image (CPU)")
     print(f"whole CelebA ({CELEBA_IMAGES:,} images), decode included, one process per core, ideal scaling:")
     for cores, minutes in raw["celeba_minutes_incl_decode"].items():
-        print(f"  {cores}: five-point box {minutes['five_point_box']:6.1f} min, detector {minutes['detector']:6.1f} min")
+        print(
+            f"  {cores}: five-point box {minutes['five_point_box']:6.1f} min, detector {minutes['detector']:6.1f} min"
+        )
     print_entry("landmarks", entry)
 
 

@@ -4,8 +4,24 @@ A model trained on CelebA's ``img_align_celeba`` expects faces where CelebA put 
 image must be brought there first. CelebA made its crops with ``align_face_celeba.m`` (the MATLAB function
 distributed as "the face alignment method used in generating CelebA"): a non-reflective similarity (``cp2tform``)
 taking the two eye centres and the midpoint of the mouth corners onto fixed positions, bicubic resampling, edge
-replication, 218 x 218-high by 178-wide output. ``method="celeba"`` (the default) does exactly that with dlib's
-points; ``method="five"`` fits all five points to :data:`CELEBA_TEMPLATE_5` instead.
+replication, 218 high by 178 wide output.
+
+Three fits, chosen by ``method`` (measured on the 43 annotated real faces of ``shared/testdata/dlib-faces``, the
+points carried into the crop; larger of the two eye distances / distance of the mouth-corner midpoint from
+CelebA's anchors, mean and worst face, px):
+
+* ``"eyes"`` (the default): the five points fitted to :data:`CELEBA_TEMPLATE_5` with each eye weighted
+  :data:`EYE_WEIGHT` times a nose or mouth-corner point. Eyes 0.41 / 2.02, mouth 4.2 / 13.8. The eyes, which
+  dlib locates best, land on the template; the rest of the face follows its own proportions.
+* ``"celeba"``: CelebA's own three-point fit, as ``align_face_celeba.m`` made the training images. Eyes
+  1.55 / 5.1, mouth 1.3 / 3.5: a face whose eye-to-mouth proportions differ from the template cannot have both
+  eyes and mouth on it (a similarity has 4 degrees of freedom for 6 anchor coordinates), and this fit spreads
+  the residual over all three.
+* ``"five"``: all five points with equal weights. Eyes 3.46 / 7.9, mouth 2.3 / 4.3.
+
+The issue's contract (both eyes within 3 px of the template) holds for ``"eyes"`` only; ``"celeba"`` is there
+to reproduce CelebA's framing exactly. Which framing suits a CelebA-trained model better on unaligned photos is
+an open question the paper does not address (its Fig. 8 photos are not described).
 """
 
 from __future__ import annotations
@@ -33,6 +49,7 @@ __all__ = [
     "CELEBA_ANCHORS_3",
     "CELEBA_SIZE",
     "CELEBA_TEMPLATE_5",
+    "EYE_WEIGHT",
     "AlignedFace",
     "NoFaceFound",
     "align_face",
@@ -59,7 +76,12 @@ CELEBA_TEMPLATE_5: np.ndarray = np.array(
     [[69.745, 111.0], [107.237, 111.0], [88.0, 136.0], [72.0, 152.0], [105.0, 152.0]], dtype=np.float64
 )
 
-Method = Literal["celeba", "five"]
+#: Weight of each eye against a nose or mouth-corner point in the ``"eyes"`` fit. At 32 the eyes' residual is
+#: about a sixteenth of what the equal-weight fit leaves (measured above), while the nose and mouth still settle
+#: the remaining freedom; larger weights approach the two-point (eyes only) similarity.
+EYE_WEIGHT: float = 32.0
+
+Method = Literal["eyes", "celeba", "five"]
 
 
 @dataclass(frozen=True)
@@ -94,18 +116,21 @@ def _checked_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 def template_transform(
-    five_points: np.ndarray, size: tuple[int, int] = CELEBA_SIZE, method: Method = "celeba"
+    five_points: np.ndarray, size: tuple[int, int] = CELEBA_SIZE, method: Method = "eyes"
 ) -> np.ndarray:
     """The ``(2, 3)`` similarity taking a face with ``five_points`` (CelebA order, pixels) into the template."""
     five = np.asarray(five_points, dtype=np.float64)
     if five.shape != (5, 2) or not np.isfinite(five).all():
         raise ValueError(f"five_points: expected a finite (5, 2) array, got shape {five.shape}")
+    if method == "eyes":
+        weights = np.array([EYE_WEIGHT, EYE_WEIGHT, 1.0, 1.0, 1.0])
+        return similarity_transform(five, _scaled_template(CELEBA_TEMPLATE_5, size), weights)
     if method == "celeba":
         src = np.stack([five[0], five[1], (five[3] + five[4]) / 2])
         return similarity_transform(src, _scaled_template(CELEBA_ANCHORS_3, size))
     if method == "five":
         return similarity_transform(five, _scaled_template(CELEBA_TEMPLATE_5, size))
-    raise ValueError(f"method: expected 'celeba' or 'five', got {method!r}")
+    raise ValueError(f"method: expected 'eyes', 'celeba' or 'five', got {method!r}")
 
 
 def _warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -133,7 +158,7 @@ def align_face_with_landmarks(
     *,
     five_points: np.ndarray | None = None,
     size: tuple[int, int] = CELEBA_SIZE,
-    method: Method = "celeba",
+    method: Method = "eyes",
 ) -> AlignedFace:
     """Align ``image`` to the CelebA template and carry its 68 landmarks into the crop.
 
@@ -161,7 +186,7 @@ def align_face(
     *,
     five_points: np.ndarray | None = None,
     size: tuple[int, int] = CELEBA_SIZE,
-    method: Method = "celeba",
+    method: Method = "eyes",
 ) -> np.ndarray:
     """The aligned crop ``(height, width, 3)`` uint8 of :func:`align_face_with_landmarks`.
 

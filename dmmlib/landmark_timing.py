@@ -25,11 +25,14 @@ TESTING_XML = "testing_with_face_landmarks.xml"
 
 def aligned_real_faces(testdata: str | Path, xml_name: str = TESTING_XML,
                        limit: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
-    """``(crop (218, 178, 3) uint8, five points (5, 2) in the crop)`` for the annotated faces of one XML file."""
+    """``(crop (218, 178, 3) uint8, five points (5, 2) in the crop)`` for the annotated faces of one XML file,
+    aligned as CelebA's ``img_align_celeba`` was (``method="celeba"``): the images the fast path is for."""
     faces = landmarks.load_xml_annotations(Path(testdata) / xml_name)[:limit]
     crops = []
     for face in faces:
-        aligned = align_face_with_landmarks(face.image, five_points=five_points_from_68(face.points))
+        aligned = align_face_with_landmarks(
+            face.image, five_points=five_points_from_68(face.points), method="celeba"
+        )
         crops.append((aligned.image, aligned.five))
     return crops
 

@@ -44,11 +44,13 @@ def five_points_from_68(points: np.ndarray) -> np.ndarray:
     )
 
 
-def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def similarity_transform(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Least-squares similarity ``(2, 3)`` matrix mapping ``src (P, 2)`` onto ``dst (P, 2)`` (Umeyama 1991).
 
-    Reflections are excluded (a mirrored face is not the same face), so the fit is well defined for any P >= 2
-    points that are not all coincident. Apply it with :func:`apply_transform`.
+    ``weights (P,)`` (positive; default all equal) weight each point's squared residual: the weighted means,
+    variance and covariance replace the plain ones in Umeyama's closed form. Reflections are excluded (a mirrored
+    face is not the same face), so the fit is well defined for any P >= 2 points that are not all coincident.
+    Apply it with :func:`apply_transform`.
     """
     src = np.asarray(src, dtype=np.float64)
     dst = np.asarray(dst, dtype=np.float64)
@@ -56,12 +58,21 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"similarity_transform: need two (P>=2, 2) arrays of equal shape, got {src.shape}, {dst.shape}"
         )
-    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    if weights is None:
+        w = np.full(len(src), 1.0 / len(src))
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(src),) or not np.isfinite(w).all() or (w <= 0).any():
+            raise ValueError(
+                f"similarity_transform: weights must be {len(src)} positive numbers, got {weights!r}"
+            )
+        w = w / w.sum()
+    mu_s, mu_d = w @ src, w @ dst
     s, d = src - mu_s, dst - mu_d
-    var_s = (s**2).sum() / len(src)
+    var_s = float(w @ (s**2).sum(axis=1))
     if var_s <= 0:
         raise ValueError("similarity_transform: the source points all coincide; no transform is defined")
-    cov = d.T @ s / len(src)
+    cov = (d * w[:, None]).T @ s
     u, sig, vt = np.linalg.svd(cov)
     sign = np.ones(2)
     if np.linalg.det(u) * np.linalg.det(vt) < 0:

@@ -50,12 +50,15 @@ def annotated(testdata: Path) -> list[landmarks.AnnotatedFace]:
 
 @pytest.fixture(scope="module")
 def aligned_crops(annotated) -> list[tuple[np.ndarray, np.ndarray]]:
-    """CelebA-like 178 x 218 crops of six real faces, with their five points carried into the crop."""
+    """CelebA-like 178 x 218 crops of six real faces (CelebA's own three-point fit), with their five points carried
+    into the crop."""
     from dmmlib.align import align_face_with_landmarks
 
     crops = []
     for face in annotated[::7]:
-        aligned = align_face_with_landmarks(face.image, five_points=five_points_from_68(face.points))
+        aligned = align_face_with_landmarks(
+            face.image, five_points=five_points_from_68(face.points), method="celeba"
+        )
         crops.append((aligned.image, aligned.five))
     return crops
 
@@ -118,6 +121,25 @@ def test_similarity_transform_recovers_a_known_rotation_scale_and_shift():
 def test_similarity_transform_never_reflects():
     mirrored = MEAN_SHAPE_68 * np.array([-1.0, 1.0])
     assert np.linalg.det(similarity_transform(MEAN_SHAPE_68, mirrored)[:, :2]) > 0
+
+
+def test_an_integer_weight_counts_like_a_repeated_point():
+    src = np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 5.0]])
+    dst = np.array([[1.0, 1.0], [6.0, 2.0], [2.0, 7.0]])
+    repeated = similarity_transform(np.vstack([src, src[:1]]), np.vstack([dst, dst[:1]]))
+    np.testing.assert_allclose(similarity_transform(src, dst, weights=np.array([2.0, 1.0, 1.0])), repeated)
+
+
+def test_heavily_weighted_points_are_matched_almost_exactly():
+    src = np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 5.0]])
+    dst = np.array([[1.0, 1.0], [5.0, 1.0], [3.0, 9.0]])  # the third point does not fit a similarity
+    fitted = apply_transform(similarity_transform(src, dst, weights=np.array([1e6, 1e6, 1.0])), src)
+    np.testing.assert_allclose(fitted[:2], dst[:2], atol=1e-4)
+
+
+def test_bad_weights_are_refused_naming_them():
+    with pytest.raises(ValueError, match="weights"):
+        similarity_transform(MEAN_SHAPE_68, MEAN_SHAPE_68, weights=np.zeros(68))
 
 
 def test_mean_shape_is_in_the_unit_eye_frame_and_left_right_symmetric():
