@@ -97,6 +97,13 @@ class TrainConfig:
     channels_last: str | bool = "auto"  #: "auto" = on (faster convolutions on CUDA and on the CPU, measured)
     compile: bool = False  #: torch.compile the model (slow start, faster steps on GPU)
     num_workers: int = 0  #: DataLoader workers
+    #: keep the training and validation loaders' worker processes alive between epochs and validation passes
+    #: (no restart, no re-opened zip files per pass); only with ``num_workers > 0``.
+    persistent_workers: bool = True
+    #: torch's fused SGD kernel: the same update (momentum, weight decay) in one pass over each tensor. On the CPU
+    #: it took DMM-CNN's step over 88.7M weights from 0.28 s to 0.061 s (one thread, measured side by side).
+    #: Falls back to the plain implementation where the device has no fused kernel.
+    fused_optimizer: bool = True
     checkpoint_interval: int = 1000  #: iterations between checkpoints (one is always written at the end)
     log_interval: int = 50  #: iterations between progress-bar loss readings (each one is a device sync)
 

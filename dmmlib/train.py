@@ -58,6 +58,7 @@ from dmmlib.validation import (
     resolve_device,
     use_channels_last,
     validate,
+    validation_loader,
 )
 from dmmlib.variants import get_variant
 from dmmlib.weighting import UniformWeighting, make_weighting
@@ -68,8 +69,8 @@ HISTORY_NAME = "history.json"
 CONFIG_NAME = "config.json"
 #: Fields that may differ between a checkpoint's config and the config that resumes it.
 RESUMABLE_CHANGES = frozenset(
-    {"epochs", "device", "amp", "channels_last", "compile", "num_workers", "checkpoint_interval", "log_interval",
-     "val_batch_size", "pretrained"}
+    {"epochs", "device", "amp", "channels_last", "compile", "num_workers", "persistent_workers", "fused_optimizer",
+     "checkpoint_interval", "log_interval", "val_batch_size", "pretrained"}
 )  # fmt: skip
 
 
@@ -106,6 +107,20 @@ class EpochSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return self.size - self.start
+
+
+class _BatchList(Sampler[list[int]]):
+    """A batch sampler whose batches are replaced each epoch, so that one DataLoader, and with it its persistent
+    worker processes, serves every epoch of a run."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
 
 
 @dataclass
@@ -173,6 +188,18 @@ def _check_config_change(saved: dict[str, Any], cfg: TrainConfig) -> None:
         )
 
 
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
+    """SGD with momentum and weight decay (Algorithm 1), fused where the device has the kernel and
+    ``cfg.fused_optimizer`` asks for it."""
+    settings = {"lr": cfg.lr, "momentum": cfg.momentum, "weight_decay": cfg.weight_decay}
+    if cfg.fused_optimizer:
+        try:
+            return torch.optim.SGD(model.parameters(), **settings, fused=True)
+        except RuntimeError:  # no fused kernel for this device or dtype
+            pass
+    return torch.optim.SGD(model.parameters(), **settings)
+
+
 class _Trainer:
     """The state and steps of one run; :func:`train` is its public face."""
 
@@ -197,14 +224,13 @@ class _Trainer:
             self.step_model = torch.compile(self.step_model)
         self.weighting = make_weighting(cfg.weighting or self.spec.weighting, NUM_ATTRIBUTES, cfg)
         self.thresholds = make_thresholds(self.spec.thresholds, NUM_ATTRIBUTES, cfg.gamma, cfg.initial_tau)
-        self.optimizer = torch.optim.SGD(
-            self.model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
-        )
+        self.optimizer = make_optimizer(self.model, cfg)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience
         )
         self.state = _State().to(self.device)
         self.per_epoch = iterations_per_epoch(len(train_set), cfg.batch_size)
+        self.val_loader: DataLoader | None = None
 
     # --- persistence -----------------------------------------------------------------------------------------
     def checkpoint(self) -> None:
@@ -258,7 +284,10 @@ class _Trainer:
         self.check_finite()
         st, cfg = self.state, self.cfg
         started = time.perf_counter()
-        val = validate(self.model, self.eval_set, cfg, self.thresholds.tau, device=self.device)
+        if self.val_loader is None:
+            self.val_loader = validation_loader(self.eval_set, cfg, self.device)
+        val = validate(self.model, self.eval_set, cfg, self.thresholds.tau, device=self.device,
+                       loader=self.val_loader)  # fmt: skip
         st.validation_passes += 1
         epoch = self.epoch_number(st.iteration)
         self.thresholds.update(val.false_positives, val.false_negatives, val.num_samples, epoch)
@@ -345,6 +374,8 @@ class _Trainer:
         self.model.train()
         bar = tqdm(total=total, initial=st.iteration, disable=not (progress and self.dist.is_main),
                    desc=cfg.variant, unit="it")  # fmt: skip
+        keep_workers = cfg.persistent_workers and cfg.num_workers > 0
+        batches, loader = _BatchList(), None
         try:
             while st.iteration < total:
                 epoch, offset = divmod(st.iteration, self.per_epoch)
@@ -352,10 +383,13 @@ class _Trainer:
                 pieces = distributed.rank_batches(
                     sampler.order(), cfg.batch_size, self.dist.rank, self.dist.world_size
                 )[offset:]
-                loader = DataLoader(
-                    self.train_set, batch_sampler=[indices for indices, _ in pieces], num_workers=cfg.num_workers,
-                    pin_memory=self.device.type == "cuda", generator=sampler.generator(),
-                )  # fmt: skip
+                batches.batches = [indices for indices, _ in pieces]
+                if loader is None or not keep_workers:  # persistent workers keep their first epoch's seeds
+                    loader = DataLoader(
+                        self.train_set, batch_sampler=batches, num_workers=cfg.num_workers,
+                        pin_memory=self.device.type == "cuda", generator=sampler.generator(),
+                        persistent_workers=keep_workers,
+                    )  # fmt: skip
                 for (_, scale), batch in zip(pieces, loader):
                     if st.iteration >= total:
                         break
@@ -373,6 +407,8 @@ class _Trainer:
                         self.checkpoint()
         finally:
             bar.close()
+            del loader  # persistent workers end with their loaders
+            self.val_loader = None
         self.check_finite()
         self.checkpoint()
         self.save_history()
@@ -406,7 +442,11 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = _Trainer(cfg, train_set, eval_set, run_dir)
     checkpoint_path = run_dir / CHECKPOINT_NAME
-    saved = load_checkpoint(checkpoint_path) if resume and trainer.dist.is_main and checkpoint_path.exists() else None
+    saved = (
+        load_checkpoint(checkpoint_path)
+        if resume and trainer.dist.is_main and checkpoint_path.exists()
+        else None
+    )
     saved = distributed.broadcast_object(saved)  # rank 0's file: other machines need no shared folder
     if saved is not None:
         trainer.restore(saved)

@@ -88,6 +88,18 @@ def _reduce(sums: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {name: distributed.reduce_batch_sums(value) for name, value in sums.items()}
 
 
+def validation_loader(dataset: Dataset, cfg: TrainConfig, device: torch.device) -> DataLoader:
+    """The loader of one validation pass: this rank's share of ``cfg.val_batch_size`` batches in file order.
+
+    Built once by the trainer and passed to every :func:`validate` call, its workers (``cfg.num_workers > 0``
+    with ``cfg.persistent_workers``) stay alive between the passes of Algorithm 1.
+    """
+    where = distributed.info()
+    mine = distributed.validation_batches(len(dataset), cfg.val_batch_size, where.rank, where.world_size)
+    return DataLoader(dataset, batch_sampler=mine, num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
+                      persistent_workers=cfg.persistent_workers and cfg.num_workers > 0)  # fmt: skip
+
+
 @torch.no_grad()
 def validate(
     model: torch.nn.Module,
@@ -97,11 +109,13 @@ def validate(
     *,
     device: torch.device | None = None,
     return_outputs: bool = False,
+    loader: DataLoader | None = None,
 ) -> ValidationResult:
     """One pass over ``dataset`` in eval mode with ``cfg.val_batch_size``; the model's mode is restored after.
 
     Under DDP each rank computes its share of the batches and all ranks get the same totals (module docstring);
-    ``return_outputs`` is then refused, as each rank holds only its own batches' outputs.
+    ``return_outputs`` is then refused, as each rank holds only its own batches' outputs. ``loader``, from
+    :func:`validation_loader` for the same dataset and config, is reused instead of building one per pass.
     """
     device = device or next(model.parameters()).device
     channels_last = use_channels_last(device, cfg.channels_last)
@@ -111,7 +125,9 @@ def validate(
         raise ValueError("validate(return_outputs=True) needs a single process; under DDP use predict_dataset "
                          "on rank 0")  # fmt: skip
     num_batches = -(-len(dataset) // cfg.val_batch_size)
-    mine = distributed.validation_batches(len(dataset), cfg.val_batch_size, where.rank, where.world_size)
+    if loader is None:
+        loader = validation_loader(dataset, cfg, device)
+    mine = loader.batch_sampler
 
     def rows(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
         return torch.zeros((num_batches, *shape), dtype=dtype, device=device)
@@ -127,8 +143,6 @@ def validate(
     outputs = []
     was_training = model.training
     model.eval()
-    loader = DataLoader(dataset, batch_sampler=mine, num_workers=cfg.num_workers,
-                        pin_memory=device.type == "cuda")  # fmt: skip
     try:
         for indices, batch in zip(mine, loader):
             b = indices[0] // cfg.val_batch_size

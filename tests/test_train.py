@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import dmmlib.train
+import dmmlib.validation
 from dmmlib.config import TrainConfig
 from dmmlib.losses import attribute_losses
 from dmmlib.metrics import false_positive_negative_counts
@@ -227,3 +228,46 @@ def test_default_update_interval_keeps_validation_within_5_percent_of_training()
     # one validation image costs one forward pass, one training image three (forward + backward)
     assert 19_867 / (cfg.update_interval * cfg.batch_size * 3) <= 0.05
     assert cfg.update_interval == 2100
+
+
+def _counting_loaders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each DataLoader the trainer and the validation pass build ("train" / "validation")."""
+    built: list[str] = []
+
+    def counting(module, name):
+        class Counting(torch.utils.data.DataLoader):
+            def __init__(self, *args, **kwargs):
+                built.append(name)
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(module, "DataLoader", Counting)
+
+    counting(dmmlib.train, "train")
+    counting(dmmlib.validation, "validation")
+    return built
+
+
+def test_persistent_workers_serve_every_epoch_and_update_from_one_loader_each(tmp_path, monkeypatch):
+    built = _counting_loaders(monkeypatch)
+    # 32 images / batch 16: 3 epochs of 2 iterations, an update every 2 iterations
+    cfg = tiny_config(update_interval=2, num_workers=1, persistent_workers=True)
+    train(cfg, TinyFaces(32), TinyFaces(16), tmp_path, max_iterations=6, progress=False)
+    assert sorted(built) == ["train", "validation"]
+
+
+def test_without_persistent_workers_each_epoch_builds_its_training_loader(tmp_path, monkeypatch):
+    built = _counting_loaders(monkeypatch)
+    cfg = tiny_config(update_interval=2, num_workers=1, persistent_workers=False)
+    train(cfg, TinyFaces(32), TinyFaces(16), tmp_path, max_iterations=6, progress=False)
+    assert built.count("train") == 3
+
+
+def test_a_run_fed_by_persistent_workers_equals_one_fed_by_the_main_process(tmp_path):
+    results = [
+        train(tiny_config(update_interval=2, num_workers=workers), TinyFaces(32), TinyFaces(16),
+              tmp_path / str(workers), max_iterations=6, progress=False)
+        for workers in (0, 1)
+    ]  # fmt: skip
+    for (name, a), b in zip(results[0].model.state_dict().items(), results[1].model.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert results[0].thresholds.tau.tolist() == results[1].thresholds.tau.tolist()
