@@ -8,9 +8,12 @@ process: a per-core cost that waiting for a busy CPU does not inflate).
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,3 +138,45 @@ class TensorFaces(Dataset):
 def percentiles(values: Sequence[float]) -> dict[str, float]:
     array = np.asarray(values, dtype=np.float64)
     return {"median": float(np.median(array)), "min": float(array.min()), "max": float(array.max())}
+
+
+def python_profile(work: Callable[[], Any], top: int = 8) -> list[dict[str, Any]]:
+    """cProfile of one call of ``work``: the ``top`` functions by own (self) time, with their share of the total.
+
+    The evidence behind a goal that is not met: it shows where the time of the measured path goes.
+    """
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        work()
+    finally:
+        profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(row[2] for row in stats.values()) or 1.0
+    rows = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    return [
+        {"function": f"{Path(file).name}:{line}({name})", "calls": calls, "self_s": round(own, 4),
+         "share": round(own / total, 4)}
+        for (file, line, name), (_, calls, own, _, _) in rows
+    ]  # fmt: skip
+
+
+def torch_op_seconds(work: Callable[[], Any]) -> dict[str, float]:
+    """torch.profiler of one call of ``work`` on the CPU: self CPU seconds per operator (``aten::...``)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        work()
+    return {event.key: event.self_cpu_time_total / 1e6 for event in prof.key_averages()}
+
+
+def op_differences(more: dict[str, float], less: dict[str, float], top: int = 10) -> list[dict[str, Any]]:
+    """Operators ranked by how many more self seconds they take in ``more`` than in ``less``."""
+    total_extra = sum(more.values()) - sum(less.values())
+    keys = sorted(set(more) | set(less), key=lambda k: more.get(k, 0.0) - less.get(k, 0.0), reverse=True)[:top]
+    return [
+        {"op": k, "extra_s": round(more.get(k, 0.0) - less.get(k, 0.0), 4), "dmm_s": round(more.get(k, 0.0), 4),
+         "baseline_s": round(less.get(k, 0.0), 4),
+         "share_of_extra": round((more.get(k, 0.0) - less.get(k, 0.0)) / total_extra, 4) if total_extra else None}
+        for k in keys
+    ]  # fmt: skip

@@ -25,7 +25,15 @@ from PIL import Image
 if __package__ in (None, ""):  # run as a file: python bench/landmark_paths.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CPU_CLOCK, interleaved, median_ratio, print_entry, record, rounded  # noqa: E402
+from bench.common import (  # noqa: E402
+    CPU_CLOCK,
+    interleaved,
+    median_ratio,
+    print_entry,
+    python_profile,
+    record,
+    rounded,
+)
 from dmmlib import landmarks  # noqa: E402
 from dmmlib.align import align_face_with_landmarks  # noqa: E402
 from dmmlib.landmark_schema import LandmarkSource  # noqa: E402
@@ -146,6 +154,7 @@ def run(rounds: int = 9) -> dict:
     ratio = median_ratio(times["detector"], times["five_point_box"])
     dlib_share = median_ratio(times["dlib_predictor_rgb"], times["five_point_box"])
     grey_vs_rgb = median_ratio(times["dlib_predictor_grey"], times["dlib_predictor_rgb"])
+    profile = {path: python_profile(works[path], top=5) for path in ("five_point_box", "detector")}
     diffs, fallbacks = point_differences(crops)
     mean_diff = statistics.mean(diffs)
     decode = per_image["jpeg_decode"]
@@ -163,13 +172,16 @@ def run(rounds: int = 9) -> dict:
              "fast_path_fallbacks": fallbacks, "dlib_predictor_share_of_fast_path": round(dlib_share, 4),
              "grey_over_rgb_predictor": round(grey_vs_rgb, 4), "celeba_minutes_incl_decode": estimate,
              "seconds": {k: rounded(v) for k, v in times.items()}, "images": n, "rounds": rounds,
-             "clock": "process_time"},
+             "clock": "process_time", "profile": profile},
         note=f"mean point difference {mean_diff:.3f} px (goal < {GOAL_PX:g} px); dlib's own predictor call is "
              f"{100 * dlib_share:.0f}% of the fast path ({per_image['dlib_predictor_rgb'] * 1e3:.2f} ms; the "
              f"design figure is ~0.5 ms), greyscale input changes it by x{grey_vs_rgb:.2f}. Whole CelebA incl. "
              f"decode: 2 cores {estimate['2_cores']['five_point_box']} min (detector "
              f"{estimate['2_cores']['detector']} min), 16 cores {estimate['16_cores']['five_point_box']} min "
-             f"(detector {estimate['16_cores']['detector']} min)",
+             f"(detector {estimate['16_cores']['detector']} min). Profiled: fast path "
+             + "; ".join(f"{row['function']} {100 * row['share']:.0f}%" for row in profile["five_point_box"][:2])
+             + " | detector path "
+             + "; ".join(f"{row['function']} {100 * row['share']:.0f}%" for row in profile["detector"][:2]),
     )  # fmt: skip
     entry["met"] = met
     return entry

@@ -27,10 +27,12 @@ from bench.common import (  # noqa: E402
     TensorFaces,
     interleaved,
     median_ratio,
+    op_differences,
     print_entry,
     record,
     rounded,
     single_thread,
+    torch_op_seconds,
 )
 from dmmlib.config import TrainConfig  # noqa: E402
 from dmmlib.train import _Trainer  # noqa: E402
@@ -97,6 +99,12 @@ def run(batch: int = 8, rounds: int = 4, backbone: str = "resnet50", size: tuple
         params[variant] = sum(p.numel() for p in trainer.model.parameters())
     times = interleaved(works, rounds, warmup=1, clock=CPU_CLOCK)
     optimizer = {k: v[-rounds:] for k, v in optimizer.items()}  # drop the warm-up's
+    # the evidence for where DMM-CNN's extra time goes: one profiled step of each, operator by operator
+    ops = {v: torch_op_seconds(works[f"{v}@{batch}"]) for v in params}
+    for v in params:
+        optimizer[v] = optimizer[v][:rounds]  # the profiled steps' optimizer timings are not rounds
+    extra = op_differences(ops["DMM-CNN"], ops["Baseline"])
+    profiled = {v: round(sum(ops[v].values()), 4) for v in params}
     big = {v: times[f"{v}@{batch}"] for v in params}
     ratio = median_ratio(big["DMM-CNN"], big["Baseline"])
     small_ratio = median_ratio(times[f"DMM-CNN@{small}"], times[f"Baseline@{small}"])
@@ -113,11 +121,14 @@ def run(batch: int = 8, rounds: int = 4, backbone: str = "resnet50", size: tuple
              f"ratio_batch{small}": round(small_ratio, 4), "forward_backward_ratio": round(fb_ratio, 4),
              "extrapolated_batch64_ratio": round(ratio64, 4), "dmm_optimizer_share_of_step": round(share, 4),
              "parameters": params, "batch": batch, "small_batch": small, "rounds": rounds, "backbone": backbone,
-             "input": list(size), "clock": "process_time, 1 thread"},
+             "input": list(size), "clock": "process_time, 1 thread",
+             "profile": {"profiled_step_self_cpu_s": profiled, "ops_with_most_extra_time": extra}},
         note=f"batch {small}: {small_ratio:.3f}; without the SGD step (forward+loss+backward) at batch {batch}: "
              f"{fb_ratio:.3f}; SGD step = {100 * share:.0f}% of DMM-CNN's step ({params['DMM-CNN'] / 1e6:.1f}M vs "
              f"{params['Baseline'] / 1e6:.1f}M parameters). Per-step + per-image fit through batches {small} and "
-             f"{batch}, extrapolated to batch 64: {ratio64:.3f}. Batch 64 measured on a GPU: make gpu-check",
+             f"{batch}, extrapolated to batch 64: {ratio64:.3f}. Profiled: "
+             + "; ".join(f"{row['op']} +{row['extra_s']:.3f} s" for row in extra[:4])
+             + ". Batch 64 measured on a GPU: make gpu-check",
     )  # fmt: skip
 
 

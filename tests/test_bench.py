@@ -130,6 +130,29 @@ def test_records_say_whether_the_goal_is_met():
         common.record(1.0, 1.0, "<", meaning="m", raw={})
 
 
+def _busy(n: int) -> int:
+    return sum(i * i for i in range(n))
+
+
+def test_python_profile_names_the_function_that_takes_the_time():
+    rows = common.python_profile(lambda: (_busy(300_000), _busy(10)), top=3)
+    assert "(_busy)" in rows[0]["function"] or "(<genexpr>)" in rows[0]["function"]
+    assert all(0.0 <= row["share"] <= 1.0 for row in rows)
+
+
+def test_op_differences_rank_operators_by_extra_seconds():
+    more = {"aten::mm": 3.0, "aten::conv": 5.0, "aten::spp": 1.0}
+    less = {"aten::mm": 1.0, "aten::conv": 4.5}
+    rows = common.op_differences(more, less, top=2)
+    assert [row["op"] for row in rows] == ["aten::mm", "aten::spp"]
+    assert rows[0]["extra_s"] == 2.0 and rows[0]["share_of_extra"] == pytest.approx(2.0 / 3.5, abs=1e-4)
+
+
+def test_torch_op_seconds_sees_the_matrix_product():
+    a = torch.randn(64, 64)
+    assert "aten::mm" in common.torch_op_seconds(lambda: a @ a)
+
+
 def test_validation_share_formula_matches_the_cost_model_behind_p():
     # P = 2,100 was chosen so that a validation image costing 1/3 of a training image keeps the share <= 5%
     assert overhead.share(1 / 3, 19_867, 2_100, 64) == pytest.approx(19_867 / (3 * 2_100 * 64))
