@@ -16,8 +16,16 @@ from data_fixtures import (
 from PIL import Image
 
 from dmmlib.data.celeba import CelebA
-from dmmlib.data.transforms import ResizeFlip, eval_transform, make_loader, train_transform
+from dmmlib.data.transforms import (
+    ResizeFlip,
+    decode_jpeg_tensor,
+    eval_transform,
+    make_loader,
+    to_uint8_tensor,
+    train_transform,
+)
 from dmmlib.landmark_schema import flip_normalised
+from dmmlib.paths import shared_testdata
 
 
 def image_and_landmarks(root: Path) -> tuple[Image.Image, np.ndarray]:
@@ -39,6 +47,40 @@ def test_flip_mirrors_the_image_and_permutes_the_landmarks(synthetic_celeba: Pat
     flipped, out = ResizeFlip((80, 64), flip_p=1.0)(image, landmarks)
     assert torch.equal(flipped, plain.flip(-1))
     assert np.allclose(out, flip_normalised(landmarks))
+
+
+def test_stored_size_jpegs_decode_to_the_same_pixels_as_pil(synthetic_celeba: Path):
+    photos = sorted((shared_testdata() / "dlib-faces").glob("*.jpg"))[:3]  # real camera JPEGs, when present
+    for path in [synthetic_celeba / "Img/img_align_celeba/000001.jpg", *photos]:
+        with Image.open(path) as image:
+            reference = to_uint8_tensor(image.convert("RGB"))
+        tensor = decode_jpeg_tensor(Image.open(path))
+        assert tensor is not None and torch.equal(tensor, reference), path
+
+
+def test_the_stored_size_path_flips_like_the_pil_path(synthetic_celeba: Path):
+    image, landmarks = image_and_landmarks(synthetic_celeba)
+    height, width = image.size[1], image.size[0]
+    fast, out = ResizeFlip((height, width), flip_p=1.0)(image, landmarks)
+    reference = to_uint8_tensor(Image.open(synthetic_celeba / "Img/img_align_celeba/000001.jpg").convert("RGB"), True)
+    assert torch.equal(fast, reference) and np.allclose(out, flip_normalised(landmarks))
+
+
+def test_greyscale_and_png_images_are_left_to_pil(tmp_path: Path):
+    Image.new("L", (20, 10), 128).save(tmp_path / "grey.jpg")
+    Image.new("RGB", (20, 10)).save(tmp_path / "colour.png")
+    assert decode_jpeg_tensor(Image.open(tmp_path / "grey.jpg")) is None
+    assert decode_jpeg_tensor(Image.open(tmp_path / "colour.png")) is None
+    tensor, _ = eval_transform(None)(Image.open(tmp_path / "grey.jpg"), np.zeros(136, np.float32))
+    assert tensor.shape == (3, 10, 20) and int(tensor.max()) == int(tensor.min()) == 128
+
+
+def test_a_truncated_jpeg_raises_os_error_like_pil(tmp_path: Path):
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (60, 50, 3), dtype=np.uint8)).save(tmp_path / "a.jpg")
+    data = (tmp_path / "a.jpg").read_bytes()
+    (tmp_path / "a.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(OSError, match="JPEG"):
+        decode_jpeg_tensor(Image.open(tmp_path / "a.jpg"))
 
 
 def test_train_transform_flips_about_half_the_time_reproducibly(synthetic_celeba: Path):

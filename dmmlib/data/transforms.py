@@ -7,11 +7,15 @@ form, which a resize of the whole image leaves unchanged and a horizontal flip t
 
 A transform is any callable ``(image, landmarks) -> (uint8 tensor (3, H, W), landmarks (136,) float32)`` that
 receives a PIL image *opened but not yet decoded*: that lets JPEG decoding downscale in the DCT domain
-(``Image.draft``), several times faster than decoding at full size and resizing.
+(``Image.draft``), several times faster than decoding at full size and resizing. A JPEG wanted at its stored
+size (the paper's 218 x 178 on CelebA) is instead decoded by torchvision's libjpeg-turbo straight into a
+(3, H, W) tensor (:func:`decode_jpeg_tensor`): the same pixels as PIL's decode, without PIL's copy out of its
+image memory and the (H, W, 3) -> (3, H, W) rearrangement.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -20,6 +24,11 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from dmmlib.landmark_schema import flip_normalised
+
+# torchvision 0.29 deprecated its image decoders in favour of TorchCodec; until they go (then PIL takes over, see
+# decode_jpeg_tensor) their per-call notice is not news to a training run's log.
+warnings.filterwarnings("ignore", message="The image decoding and encoding capabilities of TorchVision",
+                        category=DeprecationWarning)  # fmt: skip
 
 Transform = Callable[[Image.Image, np.ndarray], tuple[torch.Tensor, np.ndarray]]
 
@@ -39,6 +48,29 @@ def to_uint8_tensor(image: Image.Image, flip: bool = False) -> torch.Tensor:
     if not pixels.flags.writeable:  # already contiguous (a 1-pixel-high image): still a view of PIL's buffer
         pixels = pixels.copy()
     return torch.from_numpy(pixels)
+
+
+def decode_jpeg_tensor(image: Image.Image) -> torch.Tensor | None:
+    """An RGB JPEG opened by PIL but not decoded -> uint8 (3, H, W) decoded by ``torchvision.io.decode_jpeg``.
+
+    Returns None (the caller decodes with PIL) for anything else: another format, a greyscale or CMYK JPEG, an
+    image already loaded. The PIL image is closed once its bytes are read. A damaged file raises ``OSError``,
+    as PIL's decoder would (``tests/test_transforms.py`` checks the pixels equal PIL's).
+    """
+    try:
+        from torchvision.io import ImageReadMode, decode_jpeg
+    except ImportError:  # a torchvision without image decoding (deprecated in 0.29): PIL decodes instead
+        return None
+    handle = getattr(image, "fp", None)
+    if image.format != "JPEG" or image.mode != "RGB" or handle is None:
+        return None
+    handle.seek(0)
+    data = torch.frombuffer(bytearray(handle.read()), dtype=torch.uint8)
+    image.close()
+    try:
+        return decode_jpeg(data, mode=ImageReadMode.RGB)
+    except RuntimeError as exc:
+        raise OSError(f"cannot decode JPEG: {str(exc).splitlines()[-1]}") from exc
 
 
 def decode_resized(image: Image.Image, size: tuple[int, int] | None) -> Image.Image:
@@ -73,12 +105,17 @@ class ResizeFlip:
         self.flip_p = flip_p
 
     def __call__(self, image: Image.Image, landmarks: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
-        image = decode_resized(image, self.size)
+        stored = self.size is None or self.size == (image.size[1], image.size[0])
+        tensor = decode_jpeg_tensor(image) if stored else None
+        if tensor is None:
+            image = decode_resized(image, self.size)
         landmarks = np.asarray(landmarks, dtype=np.float32)
         flip = self.flip_p > 0 and torch.rand(()).item() < self.flip_p
         if flip:
             landmarks = flip_normalised(landmarks).astype(np.float32)
-        return to_uint8_tensor(image, flip), landmarks
+        if tensor is None:
+            return to_uint8_tensor(image, flip), landmarks
+        return (tensor.flip(2) if flip else tensor), landmarks
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size}, flip_p={self.flip_p})"
