@@ -161,21 +161,22 @@ def read_landmarks_68(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarr
 _ROWS_PER_CHUNK = 4096
 
 
-def _chunks(count: int) -> range:
-    return range(0, count, _ROWS_PER_CHUNK)
+def _row_lines(filenames: Sequence[str], table: np.ndarray, cell: str) -> Iterator[str]:
+    """``name v v v ...`` lines, one per row of ``table (N, K)``, each value formatted by ``cell`` (a format spec);
+    rows are turned into Python numbers a chunk at a time, so memory stays bounded."""
+    for start in range(0, len(filenames), _ROWS_PER_CHUNK):
+        rows = table[start : start + _ROWS_PER_CHUNK].tolist()
+        for name, row in zip(filenames[start : start + _ROWS_PER_CHUNK], rows):
+            yield name + " " + " ".join(format(v, cell) for v in row) + "\n"
 
 
 def attribute_lines(
     filenames: Sequence[str], values: np.ndarray, names: Sequence[str] = ATTRIBUTES
 ) -> Iterator[str]:
-    """The lines of a ``list_attr_celeba.txt`` (each ending in a newline), formatted a chunk of rows at a time."""
-    values = np.asarray(values)
+    """The lines of a ``list_attr_celeba.txt`` (each ending in a newline): each value right-aligned in 2 columns."""
     yield f"{len(filenames)}\n"
     yield " ".join(names) + " \n"  # the real file ends the names line with a space
-    for start in _chunks(len(filenames)):
-        rows = values[start : start + _ROWS_PER_CHUNK].tolist()
-        for name, row in zip(filenames[start : start + _ROWS_PER_CHUNK], rows):
-            yield name + " " + " ".join(f"{v:2d}" for v in row) + "\n"
+    yield from _row_lines(filenames, np.asarray(values), "2d")
 
 
 def partition_lines(filenames: Sequence[str], split_ids: Sequence[int]) -> Iterator[str]:
@@ -185,26 +186,16 @@ def partition_lines(filenames: Sequence[str], split_ids: Sequence[int]) -> Itera
 
 def landmarks_5_lines(filenames: Sequence[str], points: np.ndarray) -> Iterator[str]:
     """Integer coordinates in padded columns, like the real file."""
-    points = np.asarray(points)
     yield f"{len(filenames)}\n"
     yield LANDMARK_5_HEADER + "\n"
-    for start in _chunks(len(filenames)):
-        chunk = points[start : start + _ROWS_PER_CHUNK]
-        rows = np.rint(chunk).astype(int).reshape(len(chunk), 10).tolist()
-        for name, row in zip(filenames[start : start + _ROWS_PER_CHUNK], rows):
-            yield f"{name} " + " ".join(f"{v:5d}" for v in row) + "\n"
+    yield from _row_lines(filenames, np.rint(np.asarray(points)).astype(int).reshape(len(filenames), 10), "5d")
 
 
 def landmarks_68_lines(filenames: Sequence[str], points: np.ndarray) -> Iterator[str]:
     """The 68-point file's lines, 2 decimals per coordinate (about 900 bytes per image)."""
-    points = np.asarray(points)
     yield f"{len(filenames)}\n"
     yield LANDMARK_68_HEADER + "\n"
-    for start in _chunks(len(filenames)):
-        chunk = points[start : start + _ROWS_PER_CHUNK]
-        rows = chunk.astype(np.float64).reshape(len(chunk), 136).tolist()
-        for name, row in zip(filenames[start : start + _ROWS_PER_CHUNK], rows):
-            yield f"{name} " + " ".join(f"{v:.2f}" for v in row) + "\n"
+    yield from _row_lines(filenames, np.asarray(points).reshape(len(filenames), 136), ".2f")
 
 
 def format_attributes(filenames: Sequence[str], values: np.ndarray, names: Sequence[str] = ATTRIBUTES) -> str:
