@@ -46,7 +46,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
     not figures to quote)."""
     q = quick
     return {
-        "step_time": lambda: step_time_cpu.run(batch=2 if q else 8, rounds=2 if q else 5),
+        "step_time": lambda: step_time_cpu.run(batch=2 if q else 8, rounds=2 if q else 9),
         "validation_overhead": lambda: validation_overhead.run(
             train_batch=2 if q else 8, val_batch=4 if q else 16, rounds=2 if q else 5
         ),
