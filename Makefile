@@ -11,6 +11,8 @@ DATA_DIR ?=
 LFWA_DIR ?=
 NPROC ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# huge pages for torch's large CPU allocations, inherited by notebook kernels and workers (see dmmlib/__init__.py)
+export THP_MEM_ALLOC_ENABLE ?= 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint unit nbval book browser paper student bench clean
