@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import html
 import http.server
 import json
 import re
@@ -88,18 +89,37 @@ def toc(notebook_stems: Sequence[str]) -> dict[str, Any]:
     return {"format": "jb-book", "root": "intro", "parts": parts}
 
 
-def prepare_notebook(source: Path, target: Path) -> None:
-    """Copy an executed notebook for the static book: widget views become a note, widget state is dropped.
+def progress_bar_text(model_id: str, states: Mapping[str, Any]) -> str | None:
+    """The final line of a tqdm notebook progress bar (an HBox of HTML, FloatProgress, HTML) from the saved
+    widget state, e.g. ``DMM-CNN: 100%| 32/32 [00:02<00:00, 11.6it/s]``; None for any other widget."""
+    box = states.get(model_id, {})
+    children = [
+        states.get(str(c).removeprefix("IPY_MODEL_"), {}) for c in box.get("state", {}).get("children", [])
+    ]
+    kinds = [child.get("model_name") for child in children]
+    if box.get("model_name") != "HBoxModel" or kinds != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
+        return None
+    left, right = (
+        html.unescape(children[k]["state"].get("value", "")).replace("\u2007", " ") for k in (0, 2)
+    )
+    return f"{left}|{right}".strip()
 
-    Widget views need ipywidgets' JavaScript (from a CDN) and a live kernel; a static page can do neither.
+
+def prepare_notebook(source: Path, target: Path) -> None:
+    """Copy an executed notebook for the static book: widget views become text, widget state is dropped.
+
+    Widget views need ipywidgets' JavaScript (from a CDN) and a live kernel; a static page can do neither. A
+    tqdm progress bar becomes its final line (read from the saved widget state); any other widget, a note.
     """
     nb = nbformat.read(source, as_version=4)
-    nb.metadata.pop("widgets", None)
+    saved = nb.metadata.pop("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    states = saved.get("state", {}) if isinstance(saved, dict) else {}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_MIME in data:
-                output["data"] = {"text/plain": WIDGET_NOTE}
+                bar = progress_bar_text(str(data[WIDGET_MIME].get("model_id", "")), states)
+                output["data"] = {"text/plain": bar or WIDGET_NOTE}
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
 
@@ -340,7 +360,12 @@ def check_site(
                 page.evaluate("() => document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
                 page.wait_for_function(_IMAGES_READY_JS, timeout=15_000)
                 title = state["title"].strip()
-                if not title or "404" in title or "error" in title.lower() or _plain(expected) not in _plain(title):
+                if (
+                    not title
+                    or "404" in title
+                    or "error" in title.lower()
+                    or _plain(expected) not in _plain(title)
+                ):
                     problems.append(f"{path}: title {title!r} does not contain {expected!r}")
                 for src in page.evaluate(_BROKEN_IMAGES_JS):
                     problems.append(f"{path}: image did not load: {src}")

@@ -139,6 +139,29 @@ def test_widget_outputs_become_a_note_and_widget_state_is_dropped(tmp_path):
     assert out.cells[0].outputs[0]["data"] == {"text/plain": book.WIDGET_NOTE}
 
 
+def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path):
+    import nbformat
+
+    def model(name, **state):
+        return {"model_name": name, "state": state}
+
+    states = {
+        "bar": model("HBoxModel", children=["IPY_MODEL_l", "IPY_MODEL_p", "IPY_MODEL_r"]),
+        "l": model("HTMLModel", value="DMM-CNN:\u2007100%"),
+        "p": model("FloatProgressModel", value=32.0, max=32.0),
+        "r": model("HTMLModel", value="\u200732/32\u2007[00:02&lt;00:00,\u200711.61it/s]"),
+    }
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": states}}
+    cell = nbformat.v4.new_code_cell("train()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={book.WIDGET_MIME: {"model_id": "bar"}})]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    book.prepare_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb")
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert out.cells[0].outputs[0]["data"] == {"text/plain": "DMM-CNN: 100%| 32/32 [00:02<00:00, 11.61it/s]"}
+
+
 # --- the built book in a browser ------------------------------------------------------------------------------------
 
 
