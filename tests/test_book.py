@@ -124,24 +124,27 @@ def test_build_refuses_without_executed_notebooks_and_names_make_run(tmp_path, m
         book.build(PRESET, tmp_path / "book")
 
 
-def test_widget_outputs_become_a_note_and_widget_state_is_dropped(tmp_path):
+def _prepared_widget_output(tmp_path, model_id: str, widget_state: dict):
+    """One widget view output with ``widget_state`` saved in the metadata, through prepare_notebook."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": widget_state}
     cell = nbformat.v4.new_code_cell("w")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={book.WIDGET_MIME: {"model_id": "x"}})]
+    cell.outputs = [nbformat.v4.new_output("display_data", data={book.WIDGET_MIME: {"model_id": model_id}})]
     nb.cells = [cell]
     nbformat.write(nb, tmp_path / "in.ipynb")
     book.prepare_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb")
-    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    return nbformat.read(tmp_path / "out.ipynb", as_version=4)
+
+
+def test_widget_outputs_become_a_note_and_widget_state_is_dropped(tmp_path):
+    out = _prepared_widget_output(tmp_path, "x", {})
     assert "widgets" not in out.metadata
     assert out.cells[0].outputs[0]["data"] == {"text/plain": book.WIDGET_NOTE}
 
 
 def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path):
-    import nbformat
-
     def model(name, **state):
         return {"model_name": name, "state": state}
 
@@ -151,14 +154,7 @@ def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path)
         "p": model("FloatProgressModel", value=32.0, max=32.0),
         "r": model("HTMLModel", value="\u200732/32\u2007[00:02&lt;00:00,\u200711.61it/s]"),
     }
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": states}}
-    cell = nbformat.v4.new_code_cell("train()")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={book.WIDGET_MIME: {"model_id": "bar"}})]
-    nb.cells = [cell]
-    nbformat.write(nb, tmp_path / "in.ipynb")
-    book.prepare_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb")
-    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    out = _prepared_widget_output(tmp_path, "bar", {"state": states})
     assert out.cells[0].outputs[0]["data"] == {"text/plain": "DMM-CNN: 100%| 32/32 [00:02<00:00, 11.61it/s]"}
 
 
