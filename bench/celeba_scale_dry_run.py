@@ -105,15 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
+    from dmmlib import atomic
     from dmmlib.data.celeba import CelebA, read_attributes, read_landmarks_68
-    from dmmlib.data.celeba_format import (
-        attribute_lines,
-        five_from_68,
-        landmarks_5_lines,
-        landmarks_68_lines,
-        partition_lines,
-        write_lines,
-    )
+    from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
     from dmmlib.data.synthetic import CELEBA_SPLIT, generate, split_ids
     from dmmlib.data.transforms import make_loader, train_transform
 
@@ -130,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
 
     def save() -> None:
-        out.write_text(json.dumps(results, indent=2) + "\n")
+        atomic.write_json(out, results)
 
     probe_dir = data.parent / f"{data.name}_probe"
     shutil.rmtree(probe_dir, ignore_errors=True)
@@ -148,19 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     def tile(drawn: Path) -> None:
         """Fill ``drawn`` (``args.draw`` images) up to ``args.num`` names by hard links and copied rows."""
         folder = drawn / "Img" / "img_align_celeba"
-        names = [f"{i + 1:06d}.jpg" for i in range(args.num)]
+        names = celeba_filenames(args.num)
         for i in range(args.draw, args.num):
             os.link(folder / names[i % args.draw], folder / names[i])
         _, _, labels = read_attributes(drawn / "Anno" / "list_attr_celeba.txt")
         _, points = read_landmarks_68(drawn / "Anno" / "list_landmarks_68_align_celeba.txt")
         cycle = [i % args.draw for i in range(args.num)]
-        labels, points = labels[cycle], points[cycle]
-        write_lines(drawn / "Anno" / "list_attr_celeba.txt", attribute_lines(names, labels))
-        write_lines(
-            drawn / "Anno" / "list_landmarks_align_celeba.txt", landmarks_5_lines(names, five_from_68(points))
-        )
-        write_lines(drawn / "Anno" / "list_landmarks_68_align_celeba.txt", landmarks_68_lines(names, points))
-        write_lines(drawn / "Eval" / "list_eval_partition.txt", partition_lines(names, ids))
+        write_annotation_files(drawn, names, labels[cycle], points[cycle], ids)
 
     try:
         shutil.rmtree(data, ignore_errors=True)

@@ -148,7 +148,7 @@ def test_interrupted_generation_leaves_no_dataset_behind(tmp_path: Path, monkeyp
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(synthetic, "partition_lines", fail)
+    monkeypatch.setattr(synthetic, "write_annotation_files", fail)
     with pytest.raises(KeyboardInterrupt):
         synthetic.generate(tmp_path / "out", 5, progress=False)
     assert list(tmp_path.iterdir()) == []

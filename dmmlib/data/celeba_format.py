@@ -19,7 +19,7 @@ Readers raise :class:`~dmmlib.data.errors.DataFormatError` naming the file and t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -188,7 +188,9 @@ def landmarks_5_lines(filenames: Sequence[str], points: np.ndarray) -> Iterator[
     """Integer coordinates in padded columns, like the real file."""
     yield f"{len(filenames)}\n"
     yield LANDMARK_5_HEADER + "\n"
-    yield from _row_lines(filenames, np.rint(np.asarray(points)).astype(int).reshape(len(filenames), 10), "5d")
+    yield from _row_lines(
+        filenames, np.rint(np.asarray(points)).astype(int).reshape(len(filenames), 10), "5d"
+    )
 
 
 def landmarks_68_lines(filenames: Sequence[str], points: np.ndarray) -> Iterator[str]:
@@ -224,11 +226,24 @@ def five_from_68(points: np.ndarray) -> np.ndarray:
     )  # fmt: skip
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` atomically (see :mod:`dmmlib.atomic`)."""
-    return atomic.write_text(path, text)
+def celeba_filenames(count: int) -> list[str]:
+    """CelebA's image names for ``count`` images: ``000001.jpg``, ``000002.jpg``, ..."""
+    return [f"{i + 1:06d}.jpg" for i in range(count)]
 
 
-def write_lines(path: str | os.PathLike[str], lines: Iterable[str]) -> Path:
-    """Write ``lines`` (each with its newline) atomically, streamed: memory stays bounded for any row count."""
-    return atomic.write_lines(path, lines)
+def write_annotation_files(
+    root: str | os.PathLike[str], filenames: Sequence[str], labels: np.ndarray, points: np.ndarray,
+    split_ids: Sequence[int],
+) -> None:  # fmt: skip
+    """The four text files of a CelebA-format copy under ``root`` (official layout): attributes, 5-point and
+    68-point landmarks (``points (N, 68, 2)`` pixels) and the partition; each written atomically and streamed
+    (:func:`dmmlib.atomic.write_lines`), so memory stays bounded at CelebA's size."""
+    root = Path(root)
+    atomic.write_lines(root / "Anno" / "list_attr_celeba.txt", attribute_lines(filenames, labels))
+    atomic.write_lines(
+        root / "Anno" / "list_landmarks_align_celeba.txt", landmarks_5_lines(filenames, five_from_68(points))
+    )
+    atomic.write_lines(
+        root / "Anno" / "list_landmarks_68_align_celeba.txt", landmarks_68_lines(filenames, points)
+    )
+    atomic.write_lines(root / "Eval" / "list_eval_partition.txt", partition_lines(filenames, split_ids))

@@ -74,16 +74,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dmmlib.atomic import write_text
 from dmmlib.attributes import OBJECTIVE, SUBJECTIVE
-from dmmlib.data.celeba_format import (
-    attribute_lines,
-    five_from_68,
-    landmarks_5_lines,
-    landmarks_68_lines,
-    partition_lines,
-    write_lines,
-    write_text,
-)
+from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
 from dmmlib.data.synthetic_face import (
     CELEBA_FRAMING,
     LFW_FRAMING,
@@ -219,13 +212,7 @@ def generate(
         images.mkdir(parents=True)
         tasks = [(str(images), seed, s, sample.clean[s : s + _CHUNK]) for s in range(0, num_images, _CHUNK)]
         points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
-        names = [f"{i + 1:06d}.jpg" for i in range(num_images)]
-        write_lines(tmp / "Anno" / "list_attr_celeba.txt", attribute_lines(names, sample.labels))
-        write_lines(
-            tmp / "Anno" / "list_landmarks_align_celeba.txt", landmarks_5_lines(names, five_from_68(points))
-        )
-        write_lines(tmp / "Anno" / "list_landmarks_68_align_celeba.txt", landmarks_68_lines(names, points))
-        write_lines(tmp / "Eval" / "list_eval_partition.txt", partition_lines(names, ids))
+        write_annotation_files(tmp, celeba_filenames(num_images), sample.labels, points, ids)
         counts = {
             "train": int((ids == 0).sum()),
             "valid": int((ids == 1).sum()),
