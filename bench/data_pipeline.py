@@ -33,6 +33,7 @@ from bench.common import (  # noqa: E402
     python_profile,
     record,
     rounded,
+    single_thread,
 )
 from dmmlib import paths  # noqa: E402
 from dmmlib.data.celeba import CelebA  # noqa: E402
@@ -73,7 +74,7 @@ def project_to_normalised(image: torch.Tensor) -> torch.Tensor:
 
 
 def run(num: int = 96, rounds: int = 5, root: Path | None = None) -> dict[str, Any]:
-    torch.set_num_threads(1)
+    single_thread()
     root = root or dataset_root(num)
     works: dict[str, Any] = {}
     files: list[Path] = []

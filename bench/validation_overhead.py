@@ -17,12 +17,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-
 if __package__ in (None, ""):  # run as a file: python bench/validation_overhead.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CPU_CLOCK, TensorFaces, interleaved, median_ratio, print_entry, record, rounded  # noqa: E402
+from bench.common import (  # noqa: E402
+    CPU_CLOCK,
+    TensorFaces,
+    interleaved,
+    median_ratio,
+    print_entry,
+    record,
+    rounded,
+    single_thread,
+)
 from bench.step_time_cpu import PAPER_INPUT, make_trainer  # noqa: E402
 from dmmlib.config import CELEBA_VALIDATION_SIZE, TrainConfig  # noqa: E402
 from dmmlib.validation import validate  # noqa: E402
@@ -40,7 +47,7 @@ def share(cost_ratio: float, validation_size: int = CELEBA_VALIDATION_SIZE, inte
 
 def run(train_batch: int = 8, val_batch: int = 16, val_images: int | None = None, rounds: int = 4,
         backbone: str = "resnet50", size: tuple[int, int] = PAPER_INPUT) -> dict[str, Any]:  # fmt: skip
-    torch.set_num_threads(1)
+    single_thread()
     val_images = val_images or val_batch
     trainer, data = make_trainer("DMM-CNN", train_batch, size, backbone, val_batch_size=val_batch)
     batch = data.batch(train_batch)

@@ -107,6 +107,12 @@ class TrainConfig:
     checkpoint_interval: int = 1000  #: iterations between checkpoints (one is always written at the end)
     log_interval: int = 50  #: iterations between progress-bar loss readings (each one is a device sync)
 
+    @property
+    def keeps_workers(self) -> bool:
+        """Whether the training and validation loaders keep their worker processes alive (there are some, and
+        ``persistent_workers`` asks for it)."""
+        return self.persistent_workers and self.num_workers > 0
+
     def __post_init__(self) -> None:
         for name in ("objective_hidden", "subjective_hidden", "landmark_hidden", "input_size"):
             setattr(self, name, tuple(int(v) for v in getattr(self, name)))

@@ -374,7 +374,6 @@ class _Trainer:
         self.model.train()
         bar = tqdm(total=total, initial=st.iteration, disable=not (progress and self.dist.is_main),
                    desc=cfg.variant, unit="it")  # fmt: skip
-        keep_workers = cfg.persistent_workers and cfg.num_workers > 0
         batches, loader = _BatchList(), None
         try:
             while st.iteration < total:
@@ -384,11 +383,11 @@ class _Trainer:
                     sampler.order(), cfg.batch_size, self.dist.rank, self.dist.world_size
                 )[offset:]
                 batches.batches = [indices for indices, _ in pieces]
-                if loader is None or not keep_workers:  # persistent workers keep their first epoch's seeds
+                if loader is None or not cfg.keeps_workers:  # persistent workers keep their first seeds
                     loader = DataLoader(
                         self.train_set, batch_sampler=batches, num_workers=cfg.num_workers,
                         pin_memory=self.device.type == "cuda", generator=sampler.generator(),
-                        persistent_workers=keep_workers,
+                        persistent_workers=cfg.keeps_workers,
                     )  # fmt: skip
                 for (_, scale), batch in zip(pieces, loader):
                     if st.iteration >= total:

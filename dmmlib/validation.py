@@ -97,7 +97,7 @@ def validation_loader(dataset: Dataset, cfg: TrainConfig, device: torch.device) 
     where = distributed.info()
     mine = distributed.validation_batches(len(dataset), cfg.val_batch_size, where.rank, where.world_size)
     return DataLoader(dataset, batch_sampler=mine, num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
-                      persistent_workers=cfg.persistent_workers and cfg.num_workers > 0)  # fmt: skip
+                      persistent_workers=cfg.keeps_workers)  # fmt: skip
 
 
 @torch.no_grad()
