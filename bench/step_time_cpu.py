@@ -98,11 +98,9 @@ def run(batch: int = 8, rounds: int = 4, backbone: str = "resnet50", size: tuple
         works[f"{variant}@{small}"] = lambda t=trainer, b=small_batch_data: t.step(b)
         params[variant] = sum(p.numel() for p in trainer.model.parameters())
     times = interleaved(works, rounds, warmup=1, clock=CPU_CLOCK)
-    optimizer = {k: v[-rounds:] for k, v in optimizer.items()}  # drop the warm-up's
+    optimizer = {k: v[-rounds:] for k, v in optimizer.items()}  # drop the warm-up's (copies: profiling adds on)
     # the evidence for where DMM-CNN's extra time goes: one profiled step of each, operator by operator
     ops = {v: torch_op_seconds(works[f"{v}@{batch}"]) for v in params}
-    for v in params:
-        optimizer[v] = optimizer[v][:rounds]  # the profiled steps' optimizer timings are not rounds
     extra = op_differences(ops["DMM-CNN"], ops["Baseline"])
     profiled = {v: round(sum(ops[v].values()), 4) for v in params}
     big = {v: times[f"{v}@{batch}"] for v in params}
