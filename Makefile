@@ -46,12 +46,12 @@ nbval: setup ## nbval of every notebook with the smoke preset
 	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
 
 book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs `make run` first if missing)
-	@name=$$($(PY) -m dmmlib.book resolve --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))) || exit 2; \
+	@name=$$($(PY) -m dmmlib.suite.book resolve --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))) || exit 2; \
 	if [ ! -d "$${DMM_BUILD_DIR:-build}/executed/$$name" ]; then \
 	  echo "make book: no executed notebooks for preset $$name yet: running make run PRESET=$$name first"; \
 	  $(MAKE) --no-print-directory run PRESET=$$name DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR) || exit $$?; \
 	fi; \
-	$(PY) -m dmmlib.book build --preset $$name
+	$(PY) -m dmmlib.suite.book build --preset $$name
 
 browser: ## Install Debian's chromium for the book's browser test when /usr/bin/chromium is absent (needs root)
 	@test -x /usr/bin/chromium || { \
@@ -64,13 +64,13 @@ paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DI
 	@test -n "$(DATA_DIR)" || { echo "make paper: set DATA_DIR=/path/to/celeba (and LFWA_DIR=/path/to/lfwa)"; exit 2; }
 	@if [ "$(NPROC)" -gt 1 ]; then \
 	  echo "make paper: training the Table 1 and Table 2 runs on $(NPROC) GPUs (torchrun, DDP)"; \
-	  $(VENV)/bin/torchrun --standalone --nproc_per_node=$(NPROC) -m dmmlib.train_cli --preset paper \
+	  $(VENV)/bin/torchrun --standalone --nproc_per_node=$(NPROC) -m dmmlib.suite.train_cli --preset paper \
 	    --data-dir $(DATA_DIR) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR)) --all || exit $$?; \
 	fi
 	$(MAKE) run PRESET=paper DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR)
 
 student: setup ## Write student copies of the notebooks (solutions replaced by stubs) into build/student/
-	$(PY) -m dmmlib.exercises --out build/student
+	$(PY) -m dmmlib.suite.exercises --out build/student
 
 bench: setup ## Run the benchmarks in bench/ and write build/bench/summary.json
 	$(PY) -m bench

@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from dmmlib import atomic
+    from dmmlib.data import atomic
     from dmmlib.data.celeba import CelebA, read_attributes, read_landmarks_68
     from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
     from dmmlib.data.synthetic import CELEBA_SPLIT, generate, split_ids

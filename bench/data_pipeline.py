@@ -35,11 +35,11 @@ from bench.common import (  # noqa: E402
     rounded,
     single_thread,
 )
-from dmmlib import paths  # noqa: E402
 from dmmlib.data.celeba import CelebA  # noqa: E402
 from dmmlib.data.synthetic import generate  # noqa: E402
 from dmmlib.data.transforms import train_transform  # noqa: E402
 from dmmlib.model import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
+from dmmlib.suite import paths  # noqa: E402
 
 GOAL = 2.0
 SIZES = {"teach": (96, 80), "paper": (218, 178)}

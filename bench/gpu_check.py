@@ -32,8 +32,9 @@ if __package__ in (None, ""):  # run as a file: python bench/gpu_check.py
 
 from bench.common import TensorFaces, median_ratio, rounded  # noqa: E402
 from bench.step_time_cpu import PAPER_INPUT, make_trainer  # noqa: E402
-from dmmlib import atomic, paths  # noqa: E402
 from dmmlib.config import CELEBA_VALIDATION_SIZE, TrainConfig  # noqa: E402
+from dmmlib.data import atomic  # noqa: E402
+from dmmlib.suite import paths
 from dmmlib.validation import validate  # noqa: E402
 
 NO_CUDA_EXIT = 3

@@ -2,7 +2,7 @@
 
     python -m bench.landmark_paths            # time both paths, compare their points, estimate all of CelebA
     python bench/landmark_paths.py calibrate    # refit the BOX_* constants of dmmlib.landmarks (prints them)
-    python bench/landmark_paths.py mean-shape   # regenerate dmmlib/landmarks_mean_data.py
+    python bench/landmark_paths.py mean-shape   # regenerate dmmlib/landmarks/mean_shape_68.csv
 
 Faces: dlib's example photos (``../shared/testdata/dlib-faces``), each annotated face aligned to CelebA's
 178 x 218 template with ``dmmlib.align`` (and mirrored, doubling the set), so the crops look like
@@ -36,9 +36,14 @@ from bench.common import (  # noqa: E402
 )
 from dmmlib import landmarks  # noqa: E402
 from dmmlib.align import align_face_with_landmarks  # noqa: E402
-from dmmlib.landmark_schema import LandmarkSource  # noqa: E402
-from dmmlib.landmarks_shape import compute_mean_shape, five_points_from_68  # noqa: E402
-from dmmlib.paths import repo_root, shared_testdata  # noqa: E402
+from dmmlib.landmarks.schema import LandmarkSource  # noqa: E402
+from dmmlib.landmarks.shape import (  # noqa: E402
+    MEAN_SHAPE_FILE,
+    compute_mean_shape,
+    five_points_from_68,
+    mean_shape_csv_text,
+)
+from dmmlib.suite.paths import repo_root, shared_testdata  # noqa: E402
 
 CELEBA_IMAGES = 202_599
 TRAINING_XML = "training_with_face_landmarks.xml"
@@ -78,28 +83,13 @@ def calibrate() -> dict[str, float]:
     return constants
 
 
-def mean_shape_module_text(mean: np.ndarray) -> str:
-    rows = "\n".join(f"        [{x:.5f}, {y:.5f}]," for x, y in mean.tolist())
-    return f'''"""The mean 68-point face shape (iBUG order); generated data, do not edit by hand.
-
-How it was obtained: the 43 faces annotated in dlib's ``training_with_face_landmarks.xml`` and
-``testing_with_face_landmarks.xml`` (``../shared/testdata/dlib-faces``; points by ``shape_predictor_68_face_landmarks``),
-each also mirrored through ``FLIP_PERMUTATION``, aligned by similarity transforms (generalised Procrustes,
-``dmmlib.landmarks_shape.compute_mean_shape``) and averaged. Unit frame: x along the line of the eyes, y down, the
+MEAN_SHAPE_HEADER = """The mean 68-point face shape (iBUG order); generated data, do not edit by hand.
+How it was obtained: the 43 faces annotated in dlib's training_with_face_landmarks.xml and
+testing_with_face_landmarks.xml (../shared/testdata/dlib-faces; points by shape_predictor_68_face_landmarks),
+each also mirrored through FLIP_PERMUTATION, aligned by similarity transforms (generalised Procrustes,
+dmmlib.landmarks.shape.compute_mean_shape) and averaged. Unit frame: x along the line of the eyes, y down, the
 eye centres (means of points 36-41 and 42-47) at (-0.5, 0) and (+0.5, 0); one unit is the eye-centre distance.
-Regenerate with ``python bench/landmark_paths.py mean-shape``; a test checks this table against that computation.
-"""
-
-import numpy as np
-
-MEAN_SHAPE_68: np.ndarray = np.array(
-    [
-{rows}
-    ],
-    dtype=np.float32,
-)
-MEAN_SHAPE_68.setflags(write=False)
-'''
+Regenerate with `python bench/landmark_paths.py mean-shape`; a test checks this table against that computation."""
 
 
 def annotated_shapes() -> np.ndarray:
@@ -110,8 +100,8 @@ def annotated_shapes() -> np.ndarray:
 
 
 def write_mean_shape() -> None:
-    target = repo_root() / "dmmlib" / "landmarks_mean_data.py"
-    target.write_text(mean_shape_module_text(compute_mean_shape(annotated_shapes())))
+    target = repo_root() / "dmmlib" / "landmarks" / MEAN_SHAPE_FILE
+    target.write_text(mean_shape_csv_text(compute_mean_shape(annotated_shapes()), MEAN_SHAPE_HEADER))
     print(f"wrote {target}")
 
 

@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a file: python bench/notebook_suite.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import print_entry, record  # noqa: E402
-from dmmlib import manifest, paths  # noqa: E402
+from dmmlib.suite import manifest, paths  # noqa: E402
 
 #: preset -> (what is compared with the goal, goal in seconds)
 BUDGETS = {"smoke": ("slowest notebook", 60.0), "teach": ("whole suite", 1800.0)}

@@ -18,12 +18,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from dmmlib import paths
 from dmmlib.attributes import ATTRIBUTES, OBJECTIVE, SUBJECTIVE
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.synthetic import generate
 from dmmlib.data.synthetic_labels import sample_labels
 from dmmlib.data.transforms import eval_transform
+from dmmlib.suite import paths
 
 SIZE = (64, 52)
 

@@ -32,7 +32,6 @@ from typing import Literal
 import numpy as np
 from skimage.transform import AffineTransform, warp
 
-from dmmlib.landmark_schema import LandmarkSource
 from dmmlib.landmarks import (
     Box,
     ImageLike,
@@ -43,7 +42,8 @@ from dmmlib.landmarks import (
     no_face_message,
     predict_landmarks,
 )
-from dmmlib.landmarks_shape import apply_transform, five_points_from_68, similarity_transform
+from dmmlib.landmarks.schema import LandmarkSource
+from dmmlib.landmarks.shape import apply_transform, five_points_from_68, similarity_transform
 
 __all__ = [
     "CELEBA_ANCHORS_3",
@@ -89,7 +89,7 @@ class AlignedFace:
     """An aligned crop and how it was made.
 
     ``points`` (68, 2) and ``five`` (5, 2) are in the crop's pixels; ``matrix`` (2, 3) maps source pixels to crop
-    pixels (use ``dmmlib.landmarks_shape.apply_transform``); ``source_box`` is the face box in the source image that
+    pixels (use ``dmmlib.landmarks.shape.apply_transform``); ``source_box`` is the face box in the source image that
     the 68 points were predicted in, and ``source`` says how that box was obtained.
     """
 

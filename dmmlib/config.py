@@ -2,7 +2,7 @@
 
 Each field says where its default comes from: **paper** (stated by Mao et al., see ``shared/paper/FACTS.md`` §1)
 or **ours** (the paper is silent, FACTS §2; the comment gives the reason for the choice). Presets
-(:mod:`dmmlib.presets`) override fields by name; checkpoints and result files store :meth:`TrainConfig.to_dict`.
+(:mod:`dmmlib.suite.presets`) override fields by name; checkpoints and result files store :meth:`TrainConfig.to_dict`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ the all-reduce of validation sums.
 One process per GPU (or per CPU process with the gloo backend). Launch through ``torchrun``, which sets
 ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``::
 
-    torchrun --standalone --nproc_per_node=4 -m dmmlib.train_cli --preset paper --data-dir /data/celeba
+    torchrun --standalone --nproc_per_node=4 -m dmmlib.suite.train_cli --preset paper --data-dir /data/celeba
 
 How the single-process run is kept:
 
@@ -78,7 +78,7 @@ def init_from_env(device: str = "auto", timeout_minutes: float = 30.0) -> DistIn
     if missing:
         raise RuntimeError(
             f"WORLD_SIZE={world} but {', '.join(missing)} is not set: launch with torchrun "
-            "(torchrun --nproc_per_node=N -m dmmlib.train_cli ...), which sets them"
+            "(torchrun --nproc_per_node=N -m dmmlib.suite.train_cli ...), which sets them"
         )
     cuda = torch.cuda.is_available() if device == "auto" else str(device).startswith("cuda")
     if cuda:

@@ -17,9 +17,11 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from dmmlib import align, landmark_schema, landmarks_shape, thresholds
+from dmmlib import align, thresholds
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data import transforms
+from dmmlib.landmarks import schema as landmark_schema
+from dmmlib.landmarks import shape as landmarks_shape
 
 ImageInput = np.ndarray | Image.Image | str | Path | bytes
 

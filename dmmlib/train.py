@@ -42,10 +42,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from dmmlib import atomic, distributed
+from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from dmmlib.config import TrainConfig
+from dmmlib.data import atomic
 from dmmlib.losses import attribute_losses, joint_loss, landmark_loss
 from dmmlib.model import DMMNet, build_model_from_config, load_pretrained
 from dmmlib.thresholds import FixedThresholds, make_thresholds
@@ -428,7 +429,7 @@ def train(
 ) -> TrainResult:
     """Run Algorithm 1 for ``cfg.epochs`` epochs (or up to ``max_iterations`` iterations in all).
 
-    Under ``torchrun`` call :func:`dmmlib.distributed.init_from_env` first (``python -m dmmlib.train_cli`` does);
+    Under ``torchrun`` call :func:`dmmlib.distributed.init_from_env` first (``python -m dmmlib.suite.train_cli`` does);
     every rank then calls ``train`` with the same arguments. ``val_set`` drives the updates of lambda and tau; when it is None (LFWA has no validation split) they are
     computed on ``update_set`` instead, e.g. the training set. With ``resume`` a ``checkpoint.pt`` in ``run_dir``
     is continued exactly; ``init_from`` (a checkpoint file or run folder) initialises the model weights only,

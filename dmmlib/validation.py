@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.config import TrainConfig
-from dmmlib.landmark_schema import LandmarkSource
+from dmmlib.landmarks.schema import LandmarkSource
 
 
 @dataclass

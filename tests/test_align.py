@@ -17,10 +17,10 @@ from dmmlib.align import (
     align_face_with_landmarks,
     template_transform,
 )
-from dmmlib.landmark_schema import LandmarkSource
 from dmmlib.landmarks import landmarks_for_image, load_xml_annotations
-from dmmlib.landmarks_shape import apply_transform, five_points_from_68
-from dmmlib.paths import shared_testdata
+from dmmlib.landmarks.schema import LandmarkSource
+from dmmlib.landmarks.shape import apply_transform, five_points_from_68
+from dmmlib.suite.paths import shared_testdata
 
 EYE_TOLERANCE_PX = 3.0
 

@@ -22,8 +22,7 @@ import torch
 from data_fixtures import copy_dataset, synthetic_celeba, synthetic_lfwa  # noqa: F401
 
 import dmmlib.data.synthetic
-import dmmlib.landmarks
-from dmmlib import paths, session, widgets
+import dmmlib.landmarks.extract
 from dmmlib.align import align_face
 from dmmlib.checkpoint import CheckpointError, load_checkpoint
 from dmmlib.config import TrainConfig
@@ -32,10 +31,12 @@ from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFou
 from dmmlib.data.lfwa import LFWA
 from dmmlib.data.lfwa_format import read_indices, write_indices
 from dmmlib.data.synthetic import generate
+from dmmlib.lab import widgets
 from dmmlib.landmarks import NoFaceFound
-from dmmlib.landmarks_cache import cache_key, cache_path, cached_dataset_landmarks
+from dmmlib.landmarks.cache import cache_key, cache_path, cached_dataset_landmarks
 from dmmlib.model import build_model_from_config
-from dmmlib.session import ParameterError
+from dmmlib.suite import paths, session
+from dmmlib.suite.session import ParameterError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from core_helpers import tiny_config  # noqa: E402
@@ -260,7 +261,7 @@ CATALOGUE = [
     Case("generator-num-images-0", generator_with_zero_images, ValueError, r"num_images must be at least 1, got 0"),
     Case("generator-over-another-folder", generator_over_another_folder, FileExistsError,
          r"mine exists and is not a synthetic dataset with these parameters.*choose another folder"),
-    # notebook parameters (dmmlib.session.start)
+    # notebook parameters (dmmlib.suite.session.start)
     Case("unknown-preset", unknown_preset, ParameterError,
          r"parameter PRESET: PRESET='huge' is not a preset; use one of \['smoke', 'teach', 'paper', 'auto'\]"),
     Case("negative-epoch-count", negative_epoch_count, ParameterError, r"parameter EPOCHS must be >= 0, got -1"),
@@ -341,7 +342,8 @@ def test_interrupted_landmark_extraction_leaves_no_cache_and_a_rerun_equals_a_cl
     names, five = read_landmarks_5(synthetic_celeba / "Anno/list_landmarks_align_celeba.txt")
     images, five = [str(synthetic_celeba / IMAGES / n) for n in names[:6]], five[:6]
     with monkeypatch.context() as patch:
-        patch.setattr(dmmlib.landmarks, "landmarks_for_image", interrupt_after(3, dmmlib.landmarks.landmarks_for_image))
+        patch.setattr(dmmlib.landmarks.extract, "landmarks_for_image",
+                          interrupt_after(3, dmmlib.landmarks.extract.landmarks_for_image))
         with pytest.raises(Interrupted):
             cached_dataset_landmarks(images, five, tmp_path / "rerun", progress=False)
     assert not (tmp_path / "rerun").exists() or list((tmp_path / "rerun").iterdir()) == []

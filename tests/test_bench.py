@@ -16,10 +16,10 @@ import torch
 from data_fixtures import synthetic_celeba  # noqa: F401  (a fixture, used by parameter name)
 from PIL import Image
 
-from dmmlib import paths
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.transforms import ResizeFlip, to_uint8_tensor
-from dmmlib.landmark_schema import flip_normalised
+from dmmlib.landmarks.schema import flip_normalised
+from dmmlib.suite import paths
 
 sys.path.insert(0, str(paths.repo_root()))  # the bench package sits beside dmmlib, not inside it
 
@@ -180,7 +180,7 @@ def _suite_json(build: Path, preset: str, timings: dict[str, float]) -> None:
 
 
 def test_notebook_suite_reports_absent_partial_and_complete_runs(tmp_path: Path):
-    from dmmlib import manifest
+    from dmmlib.suite import manifest
 
     absent = notebook_suite.run("teach", tmp_path)
     assert absent["met"] is None and "not measured: run make run PRESET=teach" in absent["note"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dmmlib import book, manifest, paths, report
+from dmmlib.suite import book, manifest, paths, report
 
 PRESET = "smoke"
 
@@ -175,7 +175,7 @@ def built(chromium) -> Path:
     """The smoke book built into build/book (notebooks without a current executed copy are run first)."""
     stale = book.missing_or_stale(PRESET)
     if stale:
-        from dmmlib.suite import run_suite
+        from dmmlib.suite.runner import run_suite
 
         run_suite(PRESET, only=[e.stem for e in stale])
     book.build(PRESET)

@@ -19,7 +19,7 @@ from data_fixtures import (
 
 from dmmlib.data.celeba import CelebA, find_celeba, read_attributes, read_partition, verify_checksums
 from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
-from dmmlib.landmark_schema import LandmarkSource, normalise
+from dmmlib.landmarks.schema import LandmarkSource, normalise
 
 ATTR = Path("Anno/list_attr_celeba.txt")
 PARTITION = Path("Eval/list_eval_partition.txt")

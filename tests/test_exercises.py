@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from dmmlib import checks, exercises, manifest
+from dmmlib.lab import checks
+from dmmlib.suite import exercises, manifest
 
 ALL_EXERCISES = [ex for entry in manifest.load() for ex in exercises.exercises(entry.path)]
 
@@ -97,7 +98,8 @@ def test_dwa_check_rejects_weights_without_the_k_factor():
 
 
 def test_checkers_pass_on_the_library_itself():
-    from dmmlib import landmark_schema, metrics, spp
+    from dmmlib import metrics, spp
+    from dmmlib.landmarks import schema as landmark_schema
 
     assert checks.check_flip_landmarks(landmark_schema.flip_pixels)
     assert checks.check_spp(lambda x, levels: spp.SpatialPyramidPooling(levels)(x))

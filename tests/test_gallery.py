@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from data_fixtures import synthetic_celeba, synthetic_lfwa  # noqa: F401 - fixtures
 
-from dmmlib import gallery
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data.celeba import CelebA
+from dmmlib.lab import gallery
 
 
 def test_positive_examples_are_positive_and_reproducible(synthetic_celeba):  # noqa: F811

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmmlib import history
 from dmmlib.attributes import ATTRIBUTES
+from dmmlib.lab import history
 
 
 def record(t: int, value: float) -> dict:

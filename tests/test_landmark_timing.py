@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmmlib import landmark_timing
-from dmmlib.paths import shared_testdata
+from dmmlib.lab import landmark_timing
+from dmmlib.suite.paths import shared_testdata
 
 
 @pytest.fixture(scope="module")

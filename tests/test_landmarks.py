@@ -10,25 +10,31 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dmmlib import landmarks, landmarks_cache
-from dmmlib.landmark_schema import FLIP_PERMUTATION, LandmarkSource, flip_pixels
-from dmmlib.landmarks import (
-    MEAN_SHAPE_68,
+import dmmlib.landmarks
+from dmmlib.landmarks import cache as landmarks_cache
+from dmmlib.landmarks import extract
+from dmmlib.landmarks.cache import NO_FACE, cached_dataset_landmarks
+from dmmlib.landmarks.dlib_xml import AnnotatedFace, load_xml_annotations
+from dmmlib.landmarks.extract import (
     NoFaceFound,
     box_from_five_points,
     calibrate_five_point_box,
     detect_faces,
-    five_points_from_68,
     landmarks_for_image,
     load_image,
-    load_xml_annotations,
     model_path,
-    place_mean_shape,
     predict_landmarks,
 )
-from dmmlib.landmarks_cache import NO_FACE, cached_dataset_landmarks
-from dmmlib.landmarks_shape import apply_transform, compute_mean_shape, similarity_transform
-from dmmlib.paths import shared_testdata
+from dmmlib.landmarks.schema import FLIP_PERMUTATION, LandmarkSource, flip_pixels
+from dmmlib.landmarks.shape import (
+    MEAN_SHAPE_68,
+    apply_transform,
+    compute_mean_shape,
+    five_points_from_68,
+    place_mean_shape,
+    similarity_transform,
+)
+from dmmlib.suite.paths import shared_testdata
 
 XMLS = ("training_with_face_landmarks.xml", "testing_with_face_landmarks.xml")
 
@@ -44,7 +50,7 @@ def testdata() -> Path:
 
 
 @pytest.fixture(scope="module")
-def annotated(testdata: Path) -> list[landmarks.AnnotatedFace]:
+def annotated(testdata: Path) -> list[AnnotatedFace]:
     return [face for name in XMLS for face in load_xml_annotations(testdata / name)]
 
 
@@ -177,8 +183,8 @@ def test_calibration_recovers_the_constants_that_made_the_boxes():
     fives = fives + rng.uniform(0, 100, (20, 1, 2))
     boxes = np.array([box_from_five_points(f) for f in fives])
     fitted = calibrate_five_point_box(fives, boxes)
-    assert fitted["BOX_SCALE"] == pytest.approx(landmarks.BOX_SCALE, rel=0.02)
-    assert fitted["BOX_SHIFT_Y"] == pytest.approx(landmarks.BOX_SHIFT_Y, abs=0.01)
+    assert fitted["BOX_SCALE"] == pytest.approx(extract.BOX_SCALE, rel=0.02)
+    assert fitted["BOX_SHIFT_Y"] == pytest.approx(extract.BOX_SHIFT_Y, abs=0.01)
 
 
 def test_images_must_be_uint8_rgb():
@@ -202,8 +208,8 @@ def test_no_face_found_is_a_value_error():
 
 def test_fast_path_that_loses_the_face_falls_back_to_the_mean_shape(monkeypatch):
     five = np.array([[70, 111], [108, 111], [89, 134], [72, 152], [106, 152]], dtype=np.float32)
-    monkeypatch.setattr(landmarks, "predict_landmarks", lambda image, box: np.zeros((68, 2), np.float32))
-    monkeypatch.setattr(landmarks, "detect_faces", lambda image, upsample=0: [])
+    monkeypatch.setattr(extract, "predict_landmarks", lambda image, box: np.zeros((68, 2), np.float32))
+    monkeypatch.setattr(extract, "detect_faces", lambda image, upsample=0: [])
     points, source = landmarks_for_image(np.zeros((218, 178, 3), np.uint8), five)
     assert source == LandmarkSource.MEAN_SHAPE
     np.testing.assert_allclose(points, place_mean_shape(five))
@@ -348,7 +354,7 @@ def test_a_write_that_fails_midway_leaves_no_cache_file(crop_files, tmp_path, mo
 def test_an_interrupted_extraction_leaves_nothing_and_restarts_cleanly(crop_files, tmp_path, monkeypatch):
     paths, fives = crop_files
     calls = []
-    real = landmarks.landmarks_for_image
+    real = extract.landmarks_for_image
 
     def interrupted(image, five_points=None):
         calls.append(1)
@@ -356,11 +362,11 @@ def test_an_interrupted_extraction_leaves_nothing_and_restarts_cleanly(crop_file
             raise KeyboardInterrupt
         return real(image, five_points)
 
-    monkeypatch.setattr(landmarks, "landmarks_for_image", interrupted)
+    monkeypatch.setattr(extract, "landmarks_for_image", interrupted)
     with pytest.raises(KeyboardInterrupt):
         cached_dataset_landmarks(paths, fives, tmp_path / "cache", progress=False)
     assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
-    monkeypatch.setattr(landmarks, "landmarks_for_image", real)
+    monkeypatch.setattr(extract, "landmarks_for_image", real)
     points, _ = cached_dataset_landmarks(paths, fives, tmp_path / "cache", progress=False)
     assert np.isfinite(points).all()
 
@@ -407,7 +413,7 @@ def test_an_unreadable_image_is_named_in_the_error(tmp_path):
         cached_dataset_landmarks([tmp_path / "missing.jpg"], None, tmp_path, progress=False)
 
 
-def test_the_dataset_cache_is_reachable_from_dmmlib_landmarks():
-    from dmmlib.landmarks import cached_dataset_landmarks as reexported
-
-    assert reexported is cached_dataset_landmarks
+def test_the_package_names_the_public_entry_points_of_its_modules():
+    assert dmmlib.landmarks.cached_dataset_landmarks is cached_dataset_landmarks
+    assert dmmlib.landmarks.predict_landmarks is predict_landmarks
+    assert dmmlib.landmarks.NoFaceFound is NoFaceFound

@@ -21,7 +21,7 @@ from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data.errors import DataFormatError, MissingImageError
 from dmmlib.data.lfwa import LFWA, read_indices, read_lfw_att_40, synthetic_landmarks, write_indices
 from dmmlib.data.synthetic_labels import sample_labels
-from dmmlib.landmark_schema import LandmarkSource
+from dmmlib.landmarks.schema import LandmarkSource
 
 
 def test_attribute_file_mirrors_matlab_v73_structure(synthetic_lfwa: Path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from dmmlib import model_summary
+from dmmlib.lab import model_summary
 from dmmlib.model import build_model
 
 # ResNet-50 without avgpool and fc: 23,508,032 parameters (torchvision's 25,557,032 minus 2048 * 1000 + 1000).

@@ -7,7 +7,7 @@ import ast
 import nbformat
 import pytest
 
-from dmmlib import manifest, paths
+from dmmlib.suite import manifest, paths
 
 NOTEBOOKS = sorted(paths.notebooks_dir().glob("*.ipynb"))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmmlib import attributes, paper
+from dmmlib import attributes
+from dmmlib.lab import paper
 
 
 def test_table2_has_the_four_schemes_with_sources():

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dmmlib import pipeline, session, train
+from dmmlib import train
 from dmmlib.data import synthetic
-from dmmlib.landmark_schema import LandmarkSource
+from dmmlib.landmarks.schema import LandmarkSource
+from dmmlib.suite import pipeline, session
 
 sys.path.insert(0, str(Path(__file__).parent))
 from core_helpers import one_thread  # noqa: E402

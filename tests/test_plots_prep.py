@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dmmlib import plots, widgets  # noqa: E402
+from dmmlib.lab import plots, widgets  # noqa: E402
 
 
 def test_landmark_groups_draws_one_legend_entry_per_group():

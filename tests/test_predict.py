@@ -10,8 +10,9 @@ import skimage.data
 import torch
 from PIL import Image
 
-from dmmlib import landmarks, paths, predict
+from dmmlib import landmarks, predict
 from dmmlib.model import build_model
+from dmmlib.suite import paths
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_a_photo_without_a_face_raises_no_face_found(tiny_model):
 
 
 def test_source_points_map_back_onto_the_aligned_points(tiny_model):
-    from dmmlib import landmarks_shape
+    from dmmlib.landmarks import shape as landmarks_shape
 
     result = predict.predict_photo(skimage.data.astronaut(), tiny_model, torch.zeros(40), (64, 52))
     again = landmarks_shape.apply_transform(result.aligned.matrix, result.source_points)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dmmlib import presets, session
+from dmmlib.suite import presets, session
 
 
 def test_auto_without_gpu_or_data_is_teach(monkeypatch):

@@ -21,7 +21,7 @@ from dmmlib.data import synthetic
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.celeba_format import five_from_68, read_landmarks_5, read_landmarks_68
 from dmmlib.data.synthetic_labels import noise_rates, sample_labels, target_frequencies
-from dmmlib.landmark_schema import GROUPS
+from dmmlib.landmarks.schema import GROUPS
 
 HAIR = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair"]
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from dmmlib import toy, weighting
+from dmmlib import weighting
+from dmmlib.lab import toy
 
 
 def test_loss_sequence_decays_to_its_floors():

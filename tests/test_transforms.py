@@ -24,8 +24,8 @@ from dmmlib.data.transforms import (
     to_uint8_tensor,
     train_transform,
 )
-from dmmlib.landmark_schema import flip_normalised
-from dmmlib.paths import shared_testdata
+from dmmlib.landmarks.schema import flip_normalised
+from dmmlib.suite.paths import shared_testdata
 
 
 def image_and_landmarks(root: Path) -> tuple[Image.Image, np.ndarray]:

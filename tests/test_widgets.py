@@ -10,7 +10,7 @@ import pytest
 import torch
 import torchvision
 
-from dmmlib import widgets
+from dmmlib.lab import widgets
 
 
 @pytest.mark.parametrize("size", [(218, 178), (96, 80), (64, 52), (33, 47)])

@@ -37,7 +37,7 @@ from dmmlib.data.celeba_format import (
 from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
 from dmmlib.data.image_store import ImageStore, zip_prefix
 from dmmlib.data.transforms import Transform, decode_resized, to_uint8_tensor
-from dmmlib.landmark_schema import NUM_POINTS, LandmarkSource, normalise
+from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
 
 __all__ = [
     "CelebA", "CelebAFiles", "ChecksumReport", "find_celeba", "read_attributes", "read_landmarks_5",
@@ -331,8 +331,8 @@ class CelebA(Dataset):
         """Compute (or load from cache) dlib landmarks now for ``landmarks="build"``; otherwise a no-op."""
         if self._landmark_request != "build" or self._points is not None:
             return
-        from dmmlib import paths
         from dmmlib.landmarks import cached_dataset_landmarks
+        from dmmlib.suite import paths
 
         if self.files.landmarks_5 is None:
             raise FileNotFoundError(

@@ -10,7 +10,7 @@ Formats (``shared/paper/FACTS.md`` section 6), tokens separated by one or more s
   coordinates of the aligned image in padded columns ("left" is the image's left).
 * ``list_landmarks_68_align_celeba.txt`` (this project's addition, written by :mod:`dmmlib.data.synthetic`
   beside the 5-point file): line 1 count; line 2 ``x0 y0 x1 y1 ... x67 y67``; then ``000001.jpg`` followed by
-  136 numbers with 2 decimals: the iBUG 68 points (:mod:`dmmlib.landmark_schema` order) in pixel coordinates of
+  136 numbers with 2 decimals: the iBUG 68 points (:mod:`dmmlib.landmarks.schema` order) in pixel coordinates of
   the aligned image.
 
 Readers raise :class:`~dmmlib.data.errors.DataFormatError` naming the file and the 1-based line.
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dmmlib import atomic
 from dmmlib.attributes import ATTRIBUTES
+from dmmlib.data import atomic
 from dmmlib.data.errors import DataFormatError
 
 LANDMARK_5_HEADER = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
@@ -237,7 +237,7 @@ def write_annotation_files(
 ) -> None:  # fmt: skip
     """The four text files of a CelebA-format copy under ``root`` (official layout): attributes, 5-point and
     68-point landmarks (``points (N, 68, 2)`` pixels) and the partition; each written atomically and streamed
-    (:func:`dmmlib.atomic.write_lines`), so memory stays bounded at CelebA's size."""
+    (:func:`dmmlib.data.atomic.write_lines`), so memory stays bounded at CelebA's size."""
     root = Path(root)
     atomic.write_lines(root / "Anno" / "list_attr_celeba.txt", attribute_lines(filenames, labels))
     atomic.write_lines(

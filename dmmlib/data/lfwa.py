@@ -31,7 +31,7 @@ from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data.errors import CorruptImageError, DataFormatError, MissingImageError
 from dmmlib.data.lfwa_format import read_indices, read_lfw_att_40, write_indices, write_lfw_att_40
 from dmmlib.data.transforms import Transform, decode_resized, to_uint8_tensor
-from dmmlib.landmark_schema import NUM_POINTS, LandmarkSource, normalise
+from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
 
 VERSION_FOLDERS = {"original": "lfw", "deep-funneled": "lfw-deepfunneled"}
 ATTRIBUTE_FILE = "lfw_att_40.mat"

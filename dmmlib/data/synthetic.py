@@ -74,8 +74,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dmmlib.atomic import write_text
 from dmmlib.attributes import OBJECTIVE, SUBJECTIVE
+from dmmlib.data.atomic import write_text
 from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
 from dmmlib.data.synthetic_face import (
     CELEBA_FRAMING,

@@ -1,9 +1,9 @@
 """Joint image + landmark transforms, and the DataLoader factory.
 
 The loader ships uint8 tensors (3, H, W); the model converts to float and normalises inside, so workers do the
-least work and batches are 4x smaller than float32. Landmarks travel in :func:`dmmlib.landmark_schema.normalise`
+least work and batches are 4x smaller than float32. Landmarks travel in :func:`dmmlib.landmarks.schema.normalise`
 form, which a resize of the whole image leaves unchanged and a horizontal flip turns into
-:func:`~dmmlib.landmark_schema.flip_normalised`.
+:func:`~dmmlib.landmarks.schema.flip_normalised`.
 
 A transform is any callable ``(image, landmarks) -> (uint8 tensor (3, H, W), landmarks (136,) float32)`` that
 receives a PIL image *opened but not yet decoded*: that lets JPEG decoding downscale in the DCT domain
@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from dmmlib.landmark_schema import flip_normalised
+from dmmlib.landmarks.schema import flip_normalised
 
 # torchvision 0.29 deprecated its image decoders in favour of TorchCodec; until they go (then PIL takes over, see
 # decode_jpeg_tensor) their per-call notice is not news to a training run's log.

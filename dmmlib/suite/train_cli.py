@@ -2,11 +2,11 @@
 
 ::
 
-    python -m dmmlib.train_cli --preset teach                          # one process
-    torchrun --standalone --nproc_per_node=4 -m dmmlib.train_cli --preset paper --data-dir /data/celeba --all
+    python -m dmmlib.suite.train_cli --preset teach                          # one process
+    torchrun --standalone --nproc_per_node=4 -m dmmlib.suite.train_cli --preset paper --data-dir /data/celeba --all
 
 Each run goes to the folder the notebooks look in (``runs/<preset>/models/<name>``, named by
-:func:`dmmlib.pipeline.run_name`) and is marked complete there, so the notebooks afterwards load it instead of
+:func:`dmmlib.suite.pipeline.run_name`) and is marked complete there, so the notebooks afterwards load it instead of
 training it again. An interrupted command resumes each run from its last checkpoint when repeated. Rank 0
 generates synthetic data and extracts landmarks first; the other ranks wait, then read the cache.
 """
@@ -17,7 +17,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from dmmlib import distributed, pipeline, session
+from dmmlib import distributed
+from dmmlib.suite import pipeline, session
 from dmmlib.variants import VARIANTS
 
 
@@ -34,7 +35,8 @@ def jobs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 
 def train_one(ctx: session.Session, variant: str, weighting: str | None, progress: bool, device: str = "auto") -> str:
     """Train (or resume, or skip when complete) one run on every rank; returns its folder."""
-    from dmmlib import atomic, train
+    from dmmlib import train
+    from dmmlib.data import atomic
 
     cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device)
     run_dir = ctx.run_dir / "models" / pipeline.run_name(cfg)
@@ -61,7 +63,7 @@ def train_one(ctx: session.Session, variant: str, weighting: str | None, progres
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dmmlib.train_cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dmmlib.suite.train_cli", description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="auto", help="smoke | teach | paper | auto (default auto)")
     parser.add_argument("--data-dir", default="", help="real CelebA (needed by the paper preset)")
     parser.add_argument("--lfwa-dir", default="", help="real LFWA (for the paper preset's fine-tuning)")

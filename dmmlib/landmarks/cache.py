@@ -21,8 +21,9 @@ from typing import Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from dmmlib import atomic, landmarks
-from dmmlib.landmark_schema import NUM_POINTS
+from dmmlib.data import atomic
+from dmmlib.landmarks import extract
+from dmmlib.landmarks.schema import NUM_POINTS
 
 #: Source code stored for an image without five points where the detector found no face (points are NaN).
 NO_FACE = -1
@@ -127,7 +128,7 @@ def _read_cache(path: Path, key: str, count: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _write_cache(path: Path, key: str, points: np.ndarray, sources: np.ndarray) -> None:
-    """Write the cache atomically (see :mod:`dmmlib.atomic`): a reader never sees half a cache."""
+    """Write the cache atomically (see :mod:`dmmlib.data.atomic`): a reader never sees half a cache."""
     atomic.atomic_write(path, lambda handle: np.savez(
         handle, key=np.array(key), version=np.array(CACHE_VERSION), points=points, sources=sources
     ))  # fmt: skip
@@ -190,13 +191,13 @@ def _open_image(name: str) -> np.ndarray:
     from PIL import Image
 
     if _worker_zip is None:
-        return landmarks.load_image(name)
+        return extract.load_image(name)
     try:
         data = _worker_zip.read(name)
     except KeyError:
         raise FileNotFoundError(f"image {name!r} is not in {_worker_zip.filename}") from None
     with Image.open(io.BytesIO(data)) as image:
-        return landmarks.load_image(image)
+        return extract.load_image(image)
 
 
 def _extract_chunk(task: tuple[int, list[str], np.ndarray | None]) -> tuple[int, np.ndarray, np.ndarray]:
@@ -209,7 +210,7 @@ def _extract_chunk(task: tuple[int, list[str], np.ndarray | None]) -> tuple[int,
         except (OSError, ValueError) as err:
             raise ValueError(f"cannot read image {name}: {err}") from err
         try:
-            points[i], sources[i] = landmarks.landmarks_for_image(pixels, None if fives is None else fives[i])
-        except landmarks.NoFaceFound:
+            points[i], sources[i] = extract.landmarks_for_image(pixels, None if fives is None else fives[i])
+        except extract.NoFaceFound:
             pass
     return start, points, sources

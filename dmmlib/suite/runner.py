@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from dmmlib import atomic, manifest, paths, presets, provenance
+from dmmlib.data import atomic
+from dmmlib.suite import manifest, paths, presets, provenance
 
 
 def executed_dir(preset: str) -> Path:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from dmmlib import presets, provenance
+from dmmlib.suite import presets, provenance
 
 
 def dlib_status() -> dict[str, Any]:

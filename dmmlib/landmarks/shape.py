@@ -7,10 +7,11 @@ a mean shape where five landmarks say the face is (the MEAN_SHAPE placeholder of
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 
-from dmmlib.landmark_schema import FLIP_PERMUTATION, NUM_POINTS
-from dmmlib.landmarks_mean_data import MEAN_SHAPE_68
+from dmmlib.landmarks.schema import FLIP_PERMUTATION, NUM_POINTS
 
 __all__ = [
     "MEAN_SHAPE_68",
@@ -20,6 +21,29 @@ __all__ = [
     "place_mean_shape",
     "similarity_transform",
 ]
+
+#: Package data: the mean shape's 68 (x, y) rows; the file's header says how they were obtained.
+MEAN_SHAPE_FILE = "mean_shape_68.csv"
+
+
+def mean_shape_csv_text(mean: np.ndarray, header: str) -> str:
+    """The CSV text of :data:`MEAN_SHAPE_68` (five decimals), ``header`` as ``#`` comment lines above it."""
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    return comments + "x,y\n" + "".join(f"{x:.5f},{y:.5f}\n" for x, y in np.asarray(mean).tolist())
+
+
+def _load_mean_shape() -> np.ndarray:
+    text = resources.files("dmmlib.landmarks").joinpath(MEAN_SHAPE_FILE).read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line and not line.startswith("#")][1:]  # past the x,y header
+    shape = np.array([[float(v) for v in row.split(",")] for row in rows], dtype=np.float32)
+    if shape.shape != (NUM_POINTS, 2):
+        raise ValueError(f"{MEAN_SHAPE_FILE}: expected {NUM_POINTS} rows of x,y, got an array of shape {shape.shape}")
+    shape.setflags(write=False)
+    return shape
+
+
+#: The mean 68-point face shape in the unit eye frame (see the header of ``mean_shape_68.csv``).
+MEAN_SHAPE_68: np.ndarray = _load_mean_shape()
 
 
 def five_points_from_68(points: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ In a code cell, the lines from ``# BEGIN SOLUTION`` to ``# END SOLUTION`` are th
 replaces them with ``raise NotImplementedError(...)`` at the same indentation; the checker call that ends the
 cell (``checks.check_...``) then fails with "not done yet" until the student writes the code.
 
-``python -m dmmlib.exercises --out build/student`` writes student copies of every notebook of the manifest.
+``python -m dmmlib.suite.exercises --out build/student`` writes student copies of every notebook of the manifest.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from dmmlib import atomic, manifest, paths
+from dmmlib.data import atomic
+from dmmlib.suite import manifest, paths
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
@@ -74,7 +75,7 @@ def write_student_copies(out_dir: Path) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dmmlib.exercises", description="write student copies")
+    parser = argparse.ArgumentParser(prog="python -m dmmlib.suite.exercises", description="write student copies")
     parser.add_argument("--out", type=Path, default=paths.build_dir() / "student")
     args = parser.parse_args(argv)
     counts = write_student_copies(args.out)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from dmmlib import landmarks
 from dmmlib.align import align_face_with_landmarks
-from dmmlib.landmarks_shape import five_points_from_68
+from dmmlib.landmarks.shape import five_points_from_68
 
 TESTING_XML = "testing_with_face_landmarks.xml"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from dmmlib import paths
+from dmmlib.suite import paths
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from dmmlib import landmark_schema, metrics, thresholds, weighting
+from dmmlib import metrics, thresholds, weighting
+from dmmlib.landmarks import schema as landmark_schema
 from dmmlib.spp import SpatialPyramidPooling
 
 

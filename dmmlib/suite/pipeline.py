@@ -18,12 +18,13 @@ from typing import Any
 
 import pandas as pd
 
-from dmmlib import atomic, metrics, presets
+from dmmlib import metrics
 from dmmlib.config import TrainConfig
-from dmmlib.data import transforms
+from dmmlib.data import atomic, transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
-from dmmlib.session import Session
+from dmmlib.suite import presets
+from dmmlib.suite.session import Session
 
 #: Config fields that do not change what a run computes (and so do not enter its folder name).
 _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_interval", "val_batch_size",

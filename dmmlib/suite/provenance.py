@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dmmlib import atomic
+from dmmlib.data import atomic
 
 #: The packages named by the product card, plus the few the suite's results depend on.
 CARD_PACKAGES: tuple[str, ...] = (

@@ -5,7 +5,7 @@ trained on the iBUG 300-W data, whose licence excludes commercial use: the model
 only. dlib's predictor needs a face box to start from; CelebA's aligned images come with five landmarks, so a box
 derived from them (:func:`box_from_five_points`, calibrated against the detector) replaces the HOG detector,
 whose cost is saved entirely (``bench/landmark_paths.py`` measures both paths side by side). The dataset-wide
-cache lives in ``dmmlib.landmarks_cache`` (:func:`cached_dataset_landmarks` is re-exported here).
+cache lives in :mod:`dmmlib.landmarks.cache`.
 """
 
 from __future__ import annotations
@@ -19,28 +19,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from dmmlib.landmark_schema import LandmarkSource
-from dmmlib.landmarks_shape import MEAN_SHAPE_68, five_points_from_68, place_mean_shape
-from dmmlib.landmarks_xml import AnnotatedFace, Box, load_xml_annotations
+from dmmlib.landmarks.dlib_xml import Box
+from dmmlib.landmarks.schema import LandmarkSource
+from dmmlib.landmarks.shape import five_points_from_68, place_mean_shape
 
 if TYPE_CHECKING:
     import dlib
 
 __all__ = [
-    "MEAN_SHAPE_68",
-    "AnnotatedFace",
     "Box",
     "ImageLike",
     "NoFaceFound",
     "box_from_five_points",
     "calibrate_five_point_box",
     "detect_faces",
-    "five_points_from_68",
     "landmarks_for_image",
     "load_image",
-    "load_xml_annotations",
     "model_path",
-    "place_mean_shape",
     "predict_landmarks",
 ]
 
@@ -288,11 +283,3 @@ def no_face_message(image: ImageLike) -> str:
         "Use a photo with one frontal, well-lit face at least about 80 pixels wide, or pass its five landmarks."
     )
 
-
-def __getattr__(name: str) -> Any:
-    # Lazy re-export: dmmlib.landmarks_cache imports this module, so a top-level import would be circular.
-    if name == "cached_dataset_landmarks":
-        from dmmlib.landmarks_cache import cached_dataset_landmarks
-
-        return cached_dataset_landmarks
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Faces picked for figures: positive examples of attributes, and LFW's two image versions side by side.
 
 Each function returns ``(images, captions)``: ``images`` are ``(H, W, 3)`` uint8 arrays as stored on disk,
-``captions`` short strings, ready for :func:`dmmlib.plots.face_grid`. Picks are reproducible (a seeded draw).
+``captions`` short strings, ready for :func:`dmmlib.lab.plots.face_grid`. Picks are reproducible (a seeded draw).
 """
 
 from __future__ import annotations

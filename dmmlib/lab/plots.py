@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from dmmlib.attributes import PAPER_GROUPS, AttributeGroups
-from dmmlib.landmark_schema import GROUPS as LANDMARK_GROUPS
+from dmmlib.landmarks.schema import GROUPS as LANDMARK_GROUPS
 
 sns.set_theme(context="notebook", style="whitegrid")
 

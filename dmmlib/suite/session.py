@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from dmmlib import paths, presets, provenance
-from dmmlib.presets import Preset
+from dmmlib.suite import paths, presets, provenance
+from dmmlib.suite.presets import Preset
 
 
 class ParameterError(ValueError):

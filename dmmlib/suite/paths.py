@@ -11,11 +11,12 @@ from pathlib import Path
 
 
 def repo_root() -> Path:
-    """The repository root: ``DMM_ROOT`` if set, else the folder above the installed ``dmmlib`` package."""
+    """The repository root: ``DMM_ROOT`` if set, else the folder above the installed ``dmmlib`` package
+    (this file is ``<root>/dmmlib/suite/paths.py``)."""
     env = os.environ.get("DMM_ROOT")
     if env:
         return Path(env).resolve()
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def build_dir() -> Path:
