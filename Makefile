@@ -45,13 +45,8 @@ unit: setup browser ## The unit tests (pytest tests/)
 nbval: setup ## nbval of every notebook with the smoke preset
 	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
 
-book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs `make run` first if missing)
-	@name=$$($(PY) -m dmmlib.suite.book resolve --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))) || exit 2; \
-	if [ ! -d "$${DMM_BUILD_DIR:-build}/executed/$$name" ]; then \
-	  echo "make book: no executed notebooks for preset $$name yet: running make run PRESET=$$name first"; \
-	  $(MAKE) --no-print-directory run PRESET=$$name DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR) || exit $$?; \
-	fi; \
-	$(PY) -m dmmlib.suite.book build --preset $$name
+book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs the notebooks first if missing)
+	$(PY) -m dmmlib.suite book --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))
 
 browser: ## Install Debian's chromium for the book's browser test when /usr/bin/chromium is absent (needs root)
 	@test -x /usr/bin/chromium || { \

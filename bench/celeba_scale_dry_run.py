@@ -1,7 +1,7 @@
 """CelebA-scale dry run: a synthetic dataset of CelebA's size, read, landmark-loaded and streamed once through the
 training loader, with wall time and peak memory per step. Not part of ``make test``.
 
-Run: ``python bench/celeba_scale_dry_run.py [--num 202599] [--workers 2] [--max-batches N] [--keep]``.
+Run: ``python -m bench.celeba_scale_dry_run [--num 202599] [--workers 2] [--max-batches N] [--keep]``.
 Writes ``build/bench/celeba_scale.json``. Steps:
 
 1. generate: ``dmmlib.data.synthetic.generate`` (CelebA's split sizes at 202,599 images). A probe of

@@ -8,7 +8,9 @@ process: a per-core cost that waiting for a busy CPU does not inflate).
 
 from __future__ import annotations
 
+import argparse
 import cProfile
+import inspect
 import pstats
 import statistics
 import time
@@ -97,6 +99,23 @@ def print_entry(name: str, entry: dict[str, Any]) -> None:
     print(f"[{name}] {entry['meaning']}: {ratio} (goal {goal}): {verdict(entry)}", flush=True)
     if entry.get("note"):
         print(f"[{name}]   {entry['note']}", flush=True)
+
+
+def command_line(name: str, run: Callable[..., dict[str, Any]], description: str,
+                 argv: Sequence[str] | None = None) -> int:
+    """The command line of a benchmark: ``--<option> N`` for each keyword of ``run`` whose default is an integer
+    (that default kept); prints the raw per-round figures, then the verdict line."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    for option in inspect.signature(run).parameters.values():
+        if type(option.default) is int:
+            parser.add_argument(f"--{option.name.replace('_', '-')}", type=int, default=option.default)
+    entry = run(**vars(parser.parse_args(argv)))
+    for figure, values in entry.get("raw", {}).items():
+        if isinstance(values, dict):
+            for label, numbers in values.items():
+                print(f"{label:14s} {figure}: {numbers}")
+    print_entry(name, entry)
+    return 0
 
 
 def rounded(values: Sequence[float], digits: int = 5) -> list[float]:

@@ -14,7 +14,6 @@ and the JPEG decode (measured alone as the ``decode`` work) bounds what any pipe
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,24 +21,21 @@ from typing import Any
 import torch
 from PIL import Image
 
-if __package__ in (None, ""):  # run as a file: python bench/data_pipeline.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     CPU_CLOCK,
+    command_line,
     interleaved,
     median_ratio,
-    print_entry,
     python_profile,
     record,
     rounded,
     single_thread,
 )
-from dmmlib.data.celeba import CelebA  # noqa: E402
-from dmmlib.data.synthetic import generate  # noqa: E402
-from dmmlib.data.transforms import train_transform  # noqa: E402
-from dmmlib.model import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
-from dmmlib.suite import paths  # noqa: E402
+from dmmlib.data.celeba import CelebA
+from dmmlib.data.synthetic import generate
+from dmmlib.data.transforms import train_transform
+from dmmlib.model import IMAGENET_MEAN, IMAGENET_STD
+from dmmlib.suite import paths
 
 GOAL = 2.0
 SIZES = {"teach": (96, 80), "paper": (218, 178)}
@@ -120,15 +116,7 @@ def run(num: int = 96, rounds: int = 5, root: Path | None = None) -> dict[str, A
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--num", type=int, default=96)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
-    entry = run(args.num, args.rounds)
-    for name, rates in entry["raw"]["images_per_second_per_core"].items():
-        print(f"{name:14s} images/s/core: {rates}")
-    print_entry("data_pipeline", entry)
-    return 0
+    return command_line("data_pipeline", run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -27,15 +27,12 @@ from typing import Any
 
 import torch
 
-if __package__ in (None, ""):  # run as a file: python bench/gpu_check.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import TensorFaces, median_ratio, rounded  # noqa: E402
-from bench.step_time_cpu import PAPER_INPUT, make_trainer  # noqa: E402
-from dmmlib.config import CELEBA_VALIDATION_SIZE, TrainConfig  # noqa: E402
-from dmmlib.data import atomic  # noqa: E402
+from bench.common import TensorFaces, median_ratio, rounded
+from bench.step_time_cpu import PAPER_INPUT, make_trainer
+from dmmlib.config import CELEBA_VALIDATION_SIZE, TrainConfig
+from dmmlib.data import atomic
 from dmmlib.suite import paths
-from dmmlib.validation import validate  # noqa: E402
+from dmmlib.validation import validate
 
 NO_CUDA_EXIT = 3
 NO_CUDA_MESSAGE = "no CUDA device: nothing to check"

@@ -1,8 +1,8 @@
 """Landmark paths on real faces: the five-point box fast path against the HOG-detector path, side by side.
 
     python -m bench.landmark_paths            # time both paths, compare their points, estimate all of CelebA
-    python bench/landmark_paths.py calibrate    # refit the BOX_* constants of dmmlib.landmarks (prints them)
-    python bench/landmark_paths.py mean-shape   # regenerate dmmlib/landmarks/mean_shape_68.csv
+    python -m bench.landmark_paths calibrate    # refit the BOX_* constants of dmmlib.landmarks (prints them)
+    python -m bench.landmark_paths mean-shape   # regenerate dmmlib/landmarks/mean_shape_68.csv
 
 Faces: dlib's example photos (``../shared/testdata/dlib-faces``), each annotated face aligned to CelebA's
 178 x 218 template with ``dmmlib.align`` (and mirrored, doubling the set), so the crops look like
@@ -22,10 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-if __package__ in (None, ""):  # run as a file: python bench/landmark_paths.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     CPU_CLOCK,
     interleaved,
     median_ratio,
@@ -34,16 +31,16 @@ from bench.common import (  # noqa: E402
     record,
     rounded,
 )
-from dmmlib import landmarks  # noqa: E402
-from dmmlib.align import align_face_with_landmarks  # noqa: E402
-from dmmlib.landmarks.schema import LandmarkSource  # noqa: E402
-from dmmlib.landmarks.shape import (  # noqa: E402
+from dmmlib import landmarks
+from dmmlib.align import align_face_with_landmarks
+from dmmlib.landmarks.schema import LandmarkSource
+from dmmlib.landmarks.shape import (
     MEAN_SHAPE_FILE,
     compute_mean_shape,
     five_points_from_68,
     mean_shape_csv_text,
 )
-from dmmlib.suite.paths import repo_root, shared_testdata  # noqa: E402
+from dmmlib.suite.paths import repo_root, shared_testdata
 
 CELEBA_IMAGES = 202_599
 TRAINING_XML = "training_with_face_landmarks.xml"
@@ -89,7 +86,7 @@ testing_with_face_landmarks.xml (../shared/testdata/dlib-faces; points by shape_
 each also mirrored through FLIP_PERMUTATION, aligned by similarity transforms (generalised Procrustes,
 dmmlib.landmarks.shape.compute_mean_shape) and averaged. Unit frame: x along the line of the eyes, y down, the
 eye centres (means of points 36-41 and 42-47) at (-0.5, 0) and (+0.5, 0); one unit is the eye-centre distance.
-Regenerate with `python bench/landmark_paths.py mean-shape`; a test checks this table against that computation."""
+Regenerate with `python -m bench.landmark_paths mean-shape`; a test checks this table against that computation."""
 
 
 def annotated_shapes() -> np.ndarray:

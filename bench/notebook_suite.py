@@ -13,26 +13,18 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a file: python bench/notebook_suite.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import print_entry, record  # noqa: E402
-from dmmlib.suite import manifest, paths  # noqa: E402
+from bench.common import print_entry, record
+from dmmlib.suite import manifest, paths
 
 #: preset -> (what is compared with the goal, goal in seconds)
 BUDGETS = {"smoke": ("slowest notebook", 60.0), "teach": ("whole suite", 1800.0)}
 
 
-def summary_path(preset: str, build_dir: Path | None = None) -> Path:
-    return (build_dir or paths.build_dir()) / "executed" / preset / "suite.json"
-
-
-def run(preset: str, build_dir: Path | None = None) -> dict[str, Any]:
+def run(preset: str) -> dict[str, Any]:
     what, goal = BUDGETS[preset]
-    path = summary_path(preset, build_dir)
+    path = paths.executed_dir(preset) / "suite.json"
     meaning = f"make run PRESET={preset}: {what}, seconds"
     if not path.is_file():
         return record(None, goal, "<=", meaning=meaning, raw={"summary": str(path)},

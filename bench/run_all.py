@@ -26,10 +26,7 @@ from typing import Any
 
 import torch
 
-if __package__ in (None, ""):  # run as a file: python bench/run_all.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import (  # noqa: E402
+from bench import (
     data_pipeline,
     landmark_paths,
     notebook_suite,
@@ -37,8 +34,8 @@ from bench import (  # noqa: E402
     synthetic_speed,
     validation_overhead,
 )
-from bench.common import print_entry, single_thread  # noqa: E402
-from dmmlib.data import atomic  # noqa: E402
+from bench.common import print_entry, single_thread
+from dmmlib.data import atomic
 from dmmlib.suite import paths
 
 

@@ -10,7 +10,6 @@ the GPU figure at batch 64 comes from ``bench/gpu_check.py``.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -19,23 +18,20 @@ from typing import Any
 
 import torch
 
-if __package__ in (None, ""):  # run as a file: python bench/step_time_cpu.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     CPU_CLOCK,
     TensorFaces,
+    command_line,
     interleaved,
     median_ratio,
     op_differences,
-    print_entry,
     record,
     rounded,
     single_thread,
     torch_op_seconds,
 )
-from dmmlib.config import TrainConfig  # noqa: E402
-from dmmlib.train import _Trainer  # noqa: E402
+from dmmlib.config import TrainConfig
+from dmmlib.train import _Trainer
 
 PAPER_INPUT = (218, 178)
 GOAL = 1.10
@@ -131,15 +127,7 @@ def run(batch: int = 8, rounds: int = 4, backbone: str = "resnet50", size: tuple
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=4)
-    args = parser.parse_args(argv)
-    entry = run(args.batch, args.rounds)
-    for name, seconds in entry["raw"]["seconds"].items():
-        print(f"{name:12s} s/step: {seconds}")
-    print_entry("step_time", entry)
-    return 0
+    return command_line("step_time", run, __doc__, argv)
 
 
 if __name__ == "__main__":

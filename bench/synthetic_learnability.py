@@ -5,7 +5,7 @@ at a reduced input size, and prints mean test accuracy per group next to the maj
 training split's most frequent label per attribute). Subjective accuracy is also scored against the clean labels
 (recomputed from the seed), which shows how much of the gap is label noise and how much subtle cues.
 
-Run: ``python bench/synthetic_learnability.py [--num 5000] [--minutes 3] [--out runs/bench/synthetic_5000]``.
+Run: ``python -m bench.synthetic_learnability [--num 5000] [--minutes 3] [--out runs/bench/synthetic_5000]``.
 """
 
 from __future__ import annotations

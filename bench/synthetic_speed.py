@@ -9,7 +9,6 @@ rate of ``generate()`` (goal: at least 300 images/s/core); the other two show wh
 
 from __future__ import annotations
 
-import argparse
 import io
 import shutil
 import statistics
@@ -20,13 +19,10 @@ from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a file: python bench/synthetic_speed.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import CPU_CLOCK, interleaved, print_entry, record, rounded  # noqa: E402
-from dmmlib.data.synthetic import JPEG_QUALITY, generate  # noqa: E402
-from dmmlib.data.synthetic_face import CELEBA_FRAMING, draw_face  # noqa: E402
-from dmmlib.data.synthetic_labels import sample_labels  # noqa: E402
+from bench.common import CPU_CLOCK, command_line, interleaved, record, rounded
+from dmmlib.data.synthetic import JPEG_QUALITY, generate
+from dmmlib.data.synthetic_face import CELEBA_FRAMING, draw_face
+from dmmlib.data.synthetic_labels import sample_labels
 
 GOAL = 300.0
 
@@ -70,15 +66,7 @@ def run(num: int = 400, rounds: int = 5, scratch_parent: Path | None = None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--num", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
-    entry = run(args.num, args.rounds)
-    for name, rates in entry["raw"]["images_per_second_per_core"].items():
-        print(f"{name:12s} images/s/core: {rates}")
-    print_entry("synthetic_speed", entry)
-    return 0
+    return command_line("synthetic_speed", run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -12,27 +12,22 @@ from the median per-round ratio ``c_val / c_train``, at P = ``TrainConfig().upda
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a file: python bench/validation_overhead.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     CPU_CLOCK,
     TensorFaces,
+    command_line,
     interleaved,
     median_ratio,
-    print_entry,
     record,
     rounded,
     single_thread,
 )
-from bench.step_time_cpu import PAPER_INPUT, make_trainer  # noqa: E402
-from dmmlib.config import CELEBA_VALIDATION_SIZE, TrainConfig  # noqa: E402
-from dmmlib.validation import validate  # noqa: E402
+from bench.step_time_cpu import PAPER_INPUT, make_trainer
+from dmmlib.config import CELEBA_VALIDATION_SIZE, TrainConfig
+from dmmlib.validation import validate
 
 GOAL = 0.05
 PAPER_BATCH = 64
@@ -80,16 +75,7 @@ def run(train_batch: int = 8, val_batch: int = 16, val_images: int | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train-batch", type=int, default=8)
-    parser.add_argument("--val-batch", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=4)
-    args = parser.parse_args(argv)
-    entry = run(args.train_batch, args.val_batch, rounds=args.rounds)
-    for name, seconds in entry["raw"]["per_image_seconds"].items():
-        print(f"{name:10s} s/image: {seconds}")
-    print_entry("validation_overhead", entry)
-    return 0
+    return command_line("validation_overhead", run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmmlib.attributes import PAPER_GROUPS, AttributeGroups
+from dmmlib.variants import get_variant
+from dmmlib.weighting import WEIGHTINGS
 
 #: CelebA validation split size (FACTS §1), used to derive the default update interval P.
 CELEBA_VALIDATION_SIZE = 19_867
@@ -118,11 +120,7 @@ class TrainConfig:
             setattr(self, name, tuple(int(v) for v in getattr(self, name)))
         if isinstance(self.groups, dict):
             self.groups = AttributeGroups(tuple(self.groups["objective"]), tuple(self.groups["subjective"]))
-        from dmmlib.variants import get_variant  # an unknown name fails here, listing the valid ones
-
-        get_variant(self.variant)
-        from dmmlib.weighting import WEIGHTINGS
-
+        get_variant(self.variant)  # an unknown name fails here, listing the valid ones
         if self.weighting is not None and self.weighting not in WEIGHTINGS:
             raise ValueError(
                 f"TrainConfig.weighting must be None, 'uniform', 'dynamic', 'dwa' or 'aw', got {self.weighting!r}"

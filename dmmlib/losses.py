@@ -12,10 +12,25 @@ from __future__ import annotations
 import torch
 
 
+def squared_errors(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The summands of Eq. 2: ``(yhat_ij - y_ij)^2`` for ``(B, J)`` outputs and +1/-1 labels, in float32.
+
+    Validation sums them over a whole set (in float64, :mod:`dmmlib.validation`); :func:`attribute_losses`
+    averages them over a batch.
+    """
+    pred = pred.float()
+    return (pred - target.to(pred.dtype)).square()
+
+
 def attribute_losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Eq. 2 for every attribute: ``(B, J)`` outputs and +1/-1 labels -> ``(J,)`` mean squared errors."""
+    return squared_errors(pred, target).mean(dim=0)
+
+
+def landmark_squared_distances(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The summands of Eq. 1: ``||yhat_i - y_i||^2`` over the 2T coordinates of each image, ``(B,)`` in float32."""
     pred = pred.float()
-    return (pred - target.to(pred.dtype)).square().mean(dim=0)
+    return (pred - target.to(pred.dtype)).square().sum(dim=1)
 
 
 def landmark_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -24,8 +39,7 @@ def landmark_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor |
     ``mask`` (B,) bool, optional (our extension, off by default): images where it is False, e.g. those whose
     landmarks are placeholders, are left out of the mean. With no image left the loss is a graph-connected 0.
     """
-    pred = pred.float()
-    per_image = (pred - target.to(pred.dtype)).square().sum(dim=1)
+    per_image = landmark_squared_distances(pred, target)
     if mask is None:
         return per_image.mean()
     mask = mask.to(per_image.dtype)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score
+from sklearn.metrics import average_precision_score, f1_score
 
 from dmmlib.attributes import ATTRIBUTES, PAPER_GROUPS, AttributeGroups
 from dmmlib.thresholds import predict
@@ -38,6 +38,18 @@ def accuracy(outputs, targets, tau=0.0) -> np.ndarray:
     return (predict(_numpy(outputs), _numpy(tau)) == np.sign(_numpy(targets))).mean(axis=0)
 
 
+def balanced_accuracy(outputs, targets, tau=0.0) -> np.ndarray:
+    """Per-attribute balanced accuracy ``(J,)`` of Eq. 5 predictions: the mean of the true positive and true
+    negative rates. NaN for an attribute whose labels hold one class only (one of the rates is undefined)."""
+    predicted = predict(_numpy(outputs), _numpy(tau)) > 0
+    positive = np.sign(_numpy(targets)) > 0
+    positives, negatives = positive.sum(axis=0), (~positive).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = (predicted & positive).sum(axis=0) / positives
+        tnr = (~predicted & ~positive).sum(axis=0) / negatives
+    return np.where((positives > 0) & (negatives > 0), (tpr + tnr) / 2, np.nan)
+
+
 def majority_accuracy(targets, reference=None) -> np.ndarray:
     """Per-attribute accuracy of always predicting the majority class of ``reference`` (default: ``targets``)."""
     targets = np.sign(_numpy(targets))
@@ -51,6 +63,7 @@ def attribute_table(outputs, targets, tau=0.0, groups: AttributeGroups = PAPER_G
     positive rate, majority-class accuracy. Undefined metrics (an attribute with one class only) are NaN."""
     outputs, targets = _numpy(outputs), np.sign(_numpy(targets))
     labels = predict(outputs, _numpy(tau))
+    balanced = balanced_accuracy(outputs, targets, tau)
     rows = []
     for j, name in enumerate(ATTRIBUTES):
         y, p, s = targets[:, j], labels[:, j], outputs[:, j]
@@ -59,7 +72,7 @@ def attribute_table(outputs, targets, tau=0.0, groups: AttributeGroups = PAPER_G
             "attribute": name,
             "group": groups.group_of(name),
             "accuracy": float((p == y).mean()),
-            "balanced_accuracy": float(balanced_accuracy_score(y, p)) if both else float("nan"),
+            "balanced_accuracy": float(balanced[j]),
             "f1": float(f1_score(y, p, pos_label=1, zero_division=0.0)),
             "average_precision": float(average_precision_score(y > 0, s)) if both else float("nan"),
             "positive_rate": float((y > 0).mean()),

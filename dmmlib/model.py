@@ -17,10 +17,11 @@ deviation itself, so the data loader can ship compact uint8 and prediction code 
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torchvision
@@ -28,11 +29,9 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, conv1x1
 
 from dmmlib.attributes import NUM_ATTRIBUTES, PAPER_GROUPS, AttributeGroups
+from dmmlib.config import TrainConfig
 from dmmlib.spp import SpatialPyramidPooling
 from dmmlib.variants import get_variant
-
-if TYPE_CHECKING:
-    from dmmlib.config import TrainConfig
 
 BACKBONES = ("resnet50", "resnet18", "resnet-small")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -185,36 +184,31 @@ class DMMNet(nn.Module):
         return ModelOutput(attributes, landmarks)
 
 
+#: The architecture options of :class:`DMMNet` after ``variant``, each also a :class:`~dmmlib.config.TrainConfig` field.
+MODEL_OPTIONS: tuple[str, ...] = tuple(inspect.signature(DMMNet.__init__).parameters)[2:]
+
+
 def build_model(
     variant: str = "DMM-CNN",
     backbone: str = "resnet50",
-    num_landmarks: int = 68,
+    *,
     pretrained: bool | str | os.PathLike[str] = False,
-    groups: AttributeGroups = PAPER_GROUPS,
-    objective_hidden: Sequence[int] = (1024,),
-    subjective_hidden: Sequence[int] = (2048, 1024),
-    landmark_hidden: Sequence[int] = (1024,),
-    head_dropout: float = 0.0,
-    spp_levels_objective: int = 1,
-    spp_levels_subjective: int = 3,
+    **options: Any,
 ) -> DMMNet:
-    """Build a Table 1 variant; ``pretrained`` is False, ``"imagenet"`` or a path to a local state dict."""
-    model = DMMNet(
-        variant, backbone, num_landmarks, groups, objective_hidden, subjective_hidden, landmark_hidden,
-        head_dropout, spp_levels_objective, spp_levels_subjective,
-    )  # fmt: skip
+    """Build a Table 1 variant; ``options`` are the other arguments of :class:`DMMNet` (:data:`MODEL_OPTIONS`:
+    landmarks, head sizes, SPP levels, dropout). ``pretrained`` is False, ``"imagenet"`` or a path to a local
+    state dict."""
+    model = DMMNet(variant, backbone, **options)
     if pretrained:
         load_pretrained(model, pretrained)
     return model
 
 
 def build_model_from_config(cfg: TrainConfig) -> DMMNet:
-    return build_model(
-        variant=cfg.variant, backbone=cfg.backbone, num_landmarks=cfg.num_landmarks, pretrained=cfg.pretrained,
-        groups=cfg.groups, objective_hidden=cfg.objective_hidden, subjective_hidden=cfg.subjective_hidden,
-        landmark_hidden=cfg.landmark_hidden, head_dropout=cfg.head_dropout,
-        spp_levels_objective=cfg.spp_levels_objective, spp_levels_subjective=cfg.spp_levels_subjective,
-    )  # fmt: skip
+    """The model a :class:`~dmmlib.config.TrainConfig` describes (its variant, pretrained weights and every
+    :data:`MODEL_OPTIONS` field)."""
+    options = {name: getattr(cfg, name) for name in MODEL_OPTIONS}
+    return build_model(cfg.variant, pretrained=cfg.pretrained, **options)
 
 
 def imagenet_state_dict(backbone: str) -> dict[str, torch.Tensor]:

@@ -31,14 +31,12 @@ global batch, validation is sharded with identical results on every rank, and on
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -47,20 +45,11 @@ from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from dmmlib.config import TrainConfig
 from dmmlib.data import atomic
+from dmmlib.device import autocast, move_images, resolve_device, seed_everything, use_channels_last
 from dmmlib.losses import attribute_losses, joint_loss, landmark_loss
 from dmmlib.model import DMMNet, build_model_from_config, load_pretrained
 from dmmlib.thresholds import FixedThresholds, make_thresholds
-from dmmlib.validation import (
-    ValidationResult,
-    autocast,
-    landmark_mask,
-    move_images,
-    predict_dataset,
-    resolve_device,
-    use_channels_last,
-    validate,
-    validation_loader,
-)
+from dmmlib.validation import ValidationResult, landmark_mask, predict_dataset, validate, validation_loader
 from dmmlib.variants import get_variant
 from dmmlib.weighting import UniformWeighting, make_weighting
 
@@ -160,12 +149,6 @@ class _State:
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> _State:
         return cls(**state)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def iterations_per_epoch(num_samples: int, batch_size: int) -> int:

@@ -11,16 +11,19 @@ Every scheme has ``.weights`` (a ``(J,)`` tensor), ``.update(losses) -> weights`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
-
-if TYPE_CHECKING:
-    from dmmlib.config import TrainConfig
 
 
 def _as_losses(losses: Any) -> torch.Tensor:
     return torch.as_tensor(losses, dtype=torch.float32).detach().cpu().clone()
+
+
+def dynamic_weights(current: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+    """Eq. 4: ``lambda_j(t) = |L_j(t) - L_j(t-1)| / L_j(t-1)``, the relative change of each attribute's
+    whole-validation loss (Eq. 2) between two updates of Algorithm 1. ``(J,)`` tensors in, ``(J,)`` out."""
+    return ((current - previous) / previous).abs()
 
 
 class UniformWeighting:
@@ -65,7 +68,7 @@ class DynamicWeighting(UniformWeighting):
     def update(self, losses: Any) -> torch.Tensor:
         current = _as_losses(losses)
         if self.previous is not None:
-            weights = ((current - self.previous) / self.previous).abs()
+            weights = dynamic_weights(current, self.previous)
             if self.floor > 0:
                 weights = weights.clamp(min=self.floor)
             if self.normalise:
@@ -146,20 +149,37 @@ class AdaptiveWeighting(_LossHistoryWeighting):
         return self.weights
 
 
-WEIGHTINGS = ("uniform", "dynamic", "dwa", "aw")
+SCHEMES: dict[str, type[UniformWeighting]] = {
+    "uniform": UniformWeighting,
+    "dynamic": DynamicWeighting,
+    "dwa": DWAWeighting,
+    "aw": AdaptiveWeighting,
+}
+WEIGHTINGS = tuple(SCHEMES)
 
 
-def make_weighting(name: str, num_attributes: int, cfg: TrainConfig | None = None) -> UniformWeighting:
-    """The scheme called ``name`` (uniform | dynamic | dwa | aw), with its options read from ``cfg``."""
-    from dmmlib.config import TrainConfig
+class WeightingOptions(Protocol):
+    """The options a scheme reads (:class:`dmmlib.config.TrainConfig` has them all)."""
 
-    cfg = cfg or TrainConfig()
-    if name == "uniform":
-        return UniformWeighting(num_attributes)
-    if name == "dynamic":
-        return DynamicWeighting(num_attributes, cfg.initial_lambda, cfg.dynamic_normalise, cfg.dynamic_floor)
-    if name == "dwa":
-        return DWAWeighting(num_attributes, cfg.dwa_temperature)
-    if name == "aw":
-        return AdaptiveWeighting(num_attributes, cfg.aw_window)
-    raise ValueError(f"unknown weighting {name!r}; valid: {', '.join(WEIGHTINGS)}")
+    initial_lambda: float
+    dynamic_normalise: bool
+    dynamic_floor: float
+    dwa_temperature: float
+    aw_window: int
+
+
+def _options(name: str, cfg: WeightingOptions) -> dict[str, Any]:
+    return {
+        "uniform": {},
+        "dynamic": {"initial": cfg.initial_lambda, "normalise": cfg.dynamic_normalise, "floor": cfg.dynamic_floor},
+        "dwa": {"temperature": cfg.dwa_temperature},
+        "aw": {"window": cfg.aw_window},
+    }[name]
+
+
+def make_weighting(name: str, num_attributes: int, cfg: WeightingOptions | None = None) -> UniformWeighting:
+    """The scheme called ``name`` (uniform | dynamic | dwa | aw), with its options read from ``cfg`` (the
+    schemes' own defaults without one)."""
+    if name not in SCHEMES:
+        raise ValueError(f"unknown weighting {name!r}; valid: {', '.join(WEIGHTINGS)}")
+    return SCHEMES[name](num_attributes, **({} if cfg is None else _options(name, cfg)))

@@ -173,23 +173,26 @@ def test_the_trainer_step_used_by_the_benchmarks_runs_and_times_the_optimizer():
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
 
 
-def _suite_json(build: Path, preset: str, timings: dict[str, float]) -> None:
-    folder = build / "executed" / preset
+def _suite_json(preset: str, timings: dict[str, float]) -> None:
+    from dmmlib.suite import paths
+
+    folder = paths.executed_dir(preset)
     folder.mkdir(parents=True)
     (folder / "suite.json").write_text(json.dumps({"preset": preset, "notebooks": timings}))
 
 
-def test_notebook_suite_reports_absent_partial_and_complete_runs(tmp_path: Path):
+def test_notebook_suite_reports_absent_partial_and_complete_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from dmmlib.suite import manifest
 
-    absent = notebook_suite.run("teach", tmp_path)
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    absent = notebook_suite.run("teach")
     assert absent["met"] is None and "not measured: run make run PRESET=teach" in absent["note"]
     names = [entry.file for entry in manifest.load()]
-    _suite_json(tmp_path, "teach", {names[0]: 5.0})
-    partial = notebook_suite.run("teach", tmp_path)
+    _suite_json("teach", {names[0]: 5.0})
+    partial = notebook_suite.run("teach")
     assert partial["met"] is None and "partial run" in partial["note"]
-    _suite_json(tmp_path, "smoke", {name: 30.0 + 40.0 * (k == 1) for k, name in enumerate(names)})
-    smoke = notebook_suite.run("smoke", tmp_path)
+    _suite_json("smoke", {name: 30.0 + 40.0 * (k == 1) for k, name in enumerate(names)})
+    smoke = notebook_suite.run("smoke")
     assert smoke["ratio"] == 70.0 and smoke["met"] is False and names[1] in smoke["note"]
 
 

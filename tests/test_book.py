@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dmmlib.suite import book, manifest, paths, report
+from dmmlib.lab import paper
+from dmmlib.suite import manifest, paths
+from dmmlib.suite.book import browser, report
+from dmmlib.suite.book import build as book
 
 PRESET = "smoke"
 
@@ -72,9 +75,9 @@ def test_report_quotes_paper_numbers_with_their_source():
     page = report.render(PRESET, manifest.load(), {})
     assert "| Proposed dynamic weights (Eq. 4) | 91.70 | 86.56 |" in page
     assert report.TABLE2_SOURCE in page
-    rows = report.paper_per_attribute()
-    assert len(rows) == 40 and all(r["source"] for r in rows)
-    assert round(sum(float(r["accuracy"]) for r in rows) / 40, 2) == 91.70
+    rows = paper.dmmcnn_celeba_per_attribute()
+    assert len(rows) == 40 and rows["source"].astype(bool).all()
+    assert round(rows["accuracy"].mean(), 2) == 91.70
 
 
 def test_report_on_real_data_carries_no_synthetic_warning():
@@ -83,9 +86,17 @@ def test_report_on_real_data_carries_no_synthetic_warning():
     assert "**Dataset:** real CelebA from /data/celeba" in page
 
 
-def test_report_names_the_rescaled_eq4_of_the_small_presets_and_not_of_the_paper_preset():
-    assert "rescaled to\nmean 1" in report.render("smoke", manifest.load(), {})
-    assert "rescaled to" not in report.render("paper", manifest.load(), fake_results("real CelebA from /data/celeba"))
+def with_config(results: dict, **config) -> dict:
+    """``results`` with a saved training configuration, as notebook 05 records it."""
+    next(iter(results.values()))["results"]["config"] = config
+    return results
+
+
+def test_report_names_the_rescaled_eq4_when_a_run_saved_it_in_its_config():
+    assert "rescaled to\nmean 1" in report.render("smoke", manifest.load(), with_config(fake_results(), dynamic_normalise=True))
+    assert "rescaled to" not in report.render("smoke", manifest.load(), with_config(fake_results(), dynamic_normalise=False))
+    paper_run = with_config(fake_results("real CelebA from /data/celeba"), dynamic_normalise=False)
+    assert "rescaled to" not in report.render("paper", manifest.load(), paper_run)
 
 
 def test_markdown_cells_escape_pipes_and_round_floats():
@@ -163,11 +174,11 @@ def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path)
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    if not os.access(book.CHROMIUM, os.X_OK):
+    if not os.access(browser.CHROMIUM, os.X_OK):
         subprocess.run(["make", "-s", "browser"], cwd=paths.repo_root(), check=False)
-    if not os.access(book.CHROMIUM, os.X_OK):
-        pytest.skip(f"{book.CHROMIUM} is absent and `make browser` could not install Debian's chromium")
-    return book.CHROMIUM
+    if not os.access(browser.CHROMIUM, os.X_OK):
+        pytest.skip(f"{browser.CHROMIUM} is absent and `make browser` could not install Debian's chromium")
+    return browser.CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +196,7 @@ def built(chromium) -> Path:
 def pages_of(root: Path) -> dict[str, str]:
     toc = book.toc_of(root / "src")
     stems = [c["file"].split("/", 1)[1] for part in toc["parts"][:-1] for c in part["chapters"]]
-    return book.expected_pages(root / "src", stems)
+    return browser.expected_pages(root / "src", stems)
 
 
 def test_built_book_has_every_manifest_notebook_and_the_report(built):
@@ -202,8 +213,8 @@ def test_every_page_passes_the_browser_checks(built, chromium):
     assert all(pages.values()), f"a page has no heading: {pages}"
     shots = built / "screenshots"
     shutil.rmtree(shots, ignore_errors=True)
-    with book.serve(book.site_dir(built)) as url:
-        problems = book.check_site(url, pages, screenshot_dir=shots, executable=chromium)
+    with browser.serve(book.site_dir(built)) as url:
+        problems = browser.check_site(url, pages, screenshot_dir=shots, executable=chromium)
     assert problems == []
     assert len(list(shots.glob("*.png"))) == len(pages)
 
@@ -219,8 +230,8 @@ def test_checker_reports_links_to_a_removed_page(built, site_copy, chromium):
     removed = f"notebooks/{manifest.load()[0].stem}.html"
     (site_copy / removed).unlink()
     pages = {k: v for k, v in pages_of(built).items() if k != removed and k != "index.html"}
-    with book.serve(site_copy) as url:
-        problems = book.check_site(url, pages, executable=chromium)
+    with browser.serve(site_copy) as url:
+        problems = browser.check_site(url, pages, executable=chromium)
     assert any(removed in p and "HTTP 404" in p for p in problems), problems
 
 
@@ -229,8 +240,8 @@ def test_checker_reports_a_broken_image(built, site_copy, chromium):
     images = [p for p in sorted((site_copy / "_images").glob("*.png")) if p.name in report_html]
     assert images, "the report page should show at least one figure"
     images[0].write_bytes(b"this is not a PNG")
-    with book.serve(site_copy) as url:
-        problems = book.check_site(url, [f"{book.REPORT_STEM}.html"], executable=chromium)
+    with browser.serve(site_copy) as url:
+        problems = browser.check_site(url, [f"{book.REPORT_STEM}.html"], executable=chromium)
     assert any("image did not load" in p and images[0].name in p for p in problems), problems
 
 
@@ -239,7 +250,7 @@ def test_checker_reports_console_errors_and_requests_to_other_hosts(tmp_path, ch
         "<html><head><title>A page</title><script src='https://cdn.example.org/x.js'></script></head>"
         "<body><script>console.error('boom')</script><a href='#top'>top</a></body></html>"
     )
-    with book.serve(tmp_path) as url:
-        problems = book.check_site(url, {"page.html": "A page"}, executable=chromium)
+    with browser.serve(tmp_path) as url:
+        problems = browser.check_site(url, {"page.html": "A page"}, executable=chromium)
     assert any("console: boom" in p for p in problems), problems
     assert any("another host" in p and "cdn.example.org" in p for p in problems), problems

@@ -181,3 +181,8 @@ def test_checksums_flag_a_synthetic_copy_as_not_the_released_files(synthetic_cel
 def test_unknown_split_is_named(synthetic_celeba: Path):
     with pytest.raises(ValueError, match="'validation'"):
         CelebA(synthetic_celeba, "validation")
+
+
+def test_building_landmarks_needs_a_cache_folder(synthetic_celeba):
+    with pytest.raises(ValueError, match="landmark_cache_dir"):
+        CelebA(synthetic_celeba, "valid", landmarks="build")

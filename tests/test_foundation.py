@@ -21,6 +21,11 @@ def runtime_requirements() -> list[Requirement]:
     return [Requirement(spec) for spec in project["dependencies"]]
 
 
+def extra_requirements(extra: str) -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [Requirement(spec) for spec in project["optional-dependencies"][extra]]
+
+
 def environment_specs() -> dict[str, str]:
     """Package name -> version range as written in environment.yml (conda and pip sections)."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
@@ -33,9 +38,9 @@ def environment_specs() -> dict[str, str]:
     return specs
 
 
-def test_every_runtime_dependency_is_in_environment_yml_with_the_same_range():
+def test_every_dependency_of_the_package_and_its_extras_is_in_environment_yml_with_the_same_range():
     specs = environment_specs()
-    for requirement in runtime_requirements():
+    for requirement in runtime_requirements() + extra_requirements("suite") + extra_requirements("test"):
         conda_name = CONDA_NAMES.get(requirement.name, requirement.name).lower()
         assert conda_name in specs, f"environment.yml lacks {requirement.name} (as {conda_name})"
         assert specs[conda_name] == str(requirement.specifier) or set(specs[conda_name].split(",")) == set(

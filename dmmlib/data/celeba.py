@@ -212,8 +212,9 @@ class CelebA(Dataset):
     float32 (136,) normalised, ``landmark_source`` int64, ``filename`` str.
 
     ``landmarks``: ``None`` (zeros, source MEAN_SHAPE), ``"file"`` (the 68-point file beside the 5-point one),
-    ``"build"`` (dlib via :func:`dmmlib.landmarks.cached_dataset_landmarks`, computed on first use), or a pair
-    ``(points (N, 68, 2) pixels, sources (N,))`` for this split's N images or for all images in file order.
+    ``"build"`` (dlib via :func:`dmmlib.landmarks.cached_dataset_landmarks`, computed on first use and cached in
+    ``landmark_cache_dir``, which it then requires), or a pair ``(points (N, 68, 2) pixels, sources (N,))`` for
+    this split's N images or for all images in file order.
     ``transform``: see :mod:`dmmlib.data.transforms`; ``None`` keeps the full-size image.
     ``skip_corrupt``: replace an undecodable image by the next decodable one and record it in :attr:`skipped`
     (instead of raising :class:`CorruptImageError`).
@@ -270,6 +271,11 @@ class CelebA(Dataset):
             self._set_landmarks(*landmarks)
         elif landmarks == "file":
             self._read_landmark_file()
+        elif landmarks == "build" and landmark_cache_dir is None:
+            raise ValueError(
+                "landmarks='build' needs landmark_cache_dir=: the folder where dlib's landmarks of this dataset are "
+                "cached (computing them for all of CelebA takes minutes to hours, so they are kept)"
+            )
         elif landmarks != "build":
             raise ValueError(
                 f"landmarks must be None, 'file', 'build' or (points, sources), got {landmarks!r}"
@@ -332,7 +338,6 @@ class CelebA(Dataset):
         if self._landmark_request != "build" or self._points is not None:
             return
         from dmmlib.landmarks import cached_dataset_landmarks
-        from dmmlib.suite import paths
 
         if self.files.landmarks_5 is None:
             raise FileNotFoundError(
@@ -341,9 +346,8 @@ class CelebA(Dataset):
         names, five = read_landmarks_5(self.files.landmarks_5)
         position = {name: k for k, name in enumerate(names)}
         five = five[[position[n] for n in self.filenames]]
-        cache = Path(self._landmark_cache_dir or paths.runs_dir() / "cache" / "landmarks")
         image_paths = [self.store.path(n) for n in self.filenames]
-        points, sources = cached_dataset_landmarks(image_paths, five, cache, self._landmark_workers)
+        points, sources = cached_dataset_landmarks(image_paths, five, self._landmark_cache_dir, self._landmark_workers)
         self._set_landmarks(points, sources)
 
     def __len__(self) -> int:

@@ -14,6 +14,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from dmmlib import metrics
 from dmmlib.attributes import ATTRIBUTES
 
 
@@ -56,16 +57,13 @@ def spp_explorer(height: int = 218, width: int = 178, levels: int = 3, channels:
 
 def threshold_sweep(outputs: np.ndarray, labels: np.ndarray, taus: Sequence[float]) -> pd.DataFrame:
     """For one attribute: FP, FN, accuracy and balanced accuracy of Eq. 5 predictions at each threshold."""
-    outputs, positive = np.asarray(outputs, dtype=np.float64), np.asarray(labels) > 0
+    column, targets = np.asarray(outputs, dtype=np.float64)[:, None], np.asarray(labels)[:, None]
     rows = []
     for tau in taus:
-        predicted = outputs > tau
-        tp, tn = int((predicted & positive).sum()), int((~predicted & ~positive).sum())
-        fp, fn = int((predicted & ~positive).sum()), int((~predicted & positive).sum())
-        tpr = tp / max(tp + fn, 1)
-        tnr = tn / max(tn + fp, 1)
-        rows.append({"tau": float(tau), "FP": fp, "FN": fn, "accuracy": (tp + tn) / len(outputs),
-                     "balanced accuracy": (tpr + tnr) / 2})  # fmt: skip
+        fp, fn = metrics.false_positive_negative_counts(column, targets, tau)
+        rows.append({"tau": float(tau), "FP": int(fp[0]), "FN": int(fn[0]),
+                     "accuracy": float(metrics.accuracy(column, targets, tau)[0]),
+                     "balanced accuracy": float(metrics.balanced_accuracy(column, targets, tau)[0])})  # fmt: skip
     return pd.DataFrame(rows)
 
 

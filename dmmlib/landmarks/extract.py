@@ -45,7 +45,7 @@ MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 #: Calibrated constants of :func:`box_from_five_points` (see its docstring for the model): box side =
 #: ``BOX_SCALE`` times the mean of the eye distance and the eye-to-mouth distance; box centre = the midpoint of the
 #: eye centre and the mouth centre, plus ``(BOX_SHIFT_X, BOX_SHIFT_Y)`` box sides along and across the eye line.
-#: Obtained by ``python bench/landmark_paths.py calibrate`` (:func:`calibrate_five_point_box`): least squares
+#: Obtained by ``python -m bench.landmark_paths calibrate`` (:func:`calibrate_five_point_box`): least squares
 #: against dlib's HOG-detector boxes on CelebA-aligned 178 x 218 crops of the 18 real faces of
 #: ``training_with_face_landmarks.xml`` and their mirror images, five points from dlib's 68 in those boxes.
 BOX_SCALE = 2.5777

@@ -17,5 +17,5 @@ Sits on the method and on :mod:`dmmlib.lab`; nothing outside ``suite`` imports i
 | :mod:`~dmmlib.suite.runner` | papermill over the manifest |
 | :mod:`~dmmlib.suite.manifest`, :mod:`~dmmlib.suite.paths` | notebook order; where things live |
 | :mod:`~dmmlib.suite.provenance`, :mod:`~dmmlib.suite.environment` | what produced a result; set-up checks |
-| :mod:`~dmmlib.suite.book`, :mod:`~dmmlib.suite.report` | the Jupyter Book and the replication report |
+| :mod:`~dmmlib.suite.book` | the Jupyter Book, its replication report and the browser check of the site |
 """

@@ -24,6 +24,11 @@ def build_dir() -> Path:
     return Path(os.environ.get("DMM_BUILD_DIR", repo_root() / "build"))
 
 
+def executed_dir(preset: str) -> Path:
+    """``build/executed/<preset>/``: the papermill-executed copies of the notebooks, which the book renders."""
+    return build_dir() / "executed" / preset
+
+
 def runs_dir(preset: str | None = None) -> Path:
     """Ignored folder for datasets, caches, checkpoints and results; one sub-folder per preset."""
     base = Path(os.environ.get("DMM_RUNS_DIR", repo_root() / "runs"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,29 @@ def run_name(cfg: TrainConfig) -> str:
     return f"{cfg.variant}{scheme}-{digest}"
 
 
+def is_complete(run_dir: Path) -> bool:
+    """Whether the run in ``run_dir`` finished and was marked (:func:`mark_complete`)."""
+    return (run_dir / COMPLETE).exists()
+
+
+def mark_complete(run_dir: Path, result: Any, **extra: Any) -> None:
+    """Mark a finished run (the main process only, under DDP), so that later calls load it instead of training."""
+    from dmmlib import distributed
+
+    if distributed.is_main():
+        atomic.write_json(run_dir / COMPLETE, {"iterations": result.iterations,
+                                               "validation_passes": result.validation_passes, **extra})  # fmt: skip
+
+
+def _train_once(name: str, run_dir: Path, cfg: TrainConfig, train_run: Callable[[Path], Any]) -> Run:
+    """The run in ``run_dir``: trained by ``train_run(run_dir)`` unless complete, marked, its history read."""
+    from dmmlib import train
+
+    if not is_complete(run_dir):
+        mark_complete(run_dir, train_run(run_dir))
+    return Run(name, run_dir, cfg, json.loads((run_dir / train.HISTORY_NAME).read_text()))
+
+
 def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | None = None, progress: bool = True,
                    **overrides: Any) -> Run:
     """The finished run of ``variant`` (and Table 2 ``weighting``) for this preset and seed; trains it if needed.
@@ -120,14 +144,9 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
 
     cfg = train_config(ctx, variant=variant, weighting=weighting, **overrides)
     name = run_name(cfg)
-    run_dir = ctx.run_dir / "models" / name
-    if not (run_dir / COMPLETE).exists():
-        result = train.train(cfg, celeba_split(ctx, "train", cfg, train=True, progress=progress),
-                             celeba_split(ctx, "valid", cfg, progress=progress), run_dir, progress=progress)  # fmt: skip
-        atomic.write_json(run_dir / COMPLETE, {"iterations": result.iterations,
-                                               "validation_passes": result.validation_passes})  # fmt: skip
-    history = json.loads((run_dir / train.HISTORY_NAME).read_text())
-    return Run(name, run_dir, cfg, history)
+    return _train_once(name, ctx.run_dir / "models" / name, cfg, lambda run_dir: train.train(
+        cfg, celeba_split(ctx, "train", cfg, train=True, progress=progress),
+        celeba_split(ctx, "valid", cfg, progress=progress), run_dir, progress=progress))  # fmt: skip
 
 
 #: Table 2's weighting schemes as (variant, weighting override). UW on the full network is exactly the DMM-EQ-AT
@@ -150,16 +169,10 @@ def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> R
     from dmmlib import train
 
     cfg = source.cfg.replace(**ctx.preset.finetune)
-    run_dir = ctx.run_dir / "models" / f"LFWA-from-{source.name}-{run_name(cfg).rsplit('-', 1)[1]}"
-    if not (run_dir / COMPLETE).exists():
-        train_set = lfwa_split(ctx, "train", cfg, train=True)
-        update_set = lfwa_split(ctx, "train", cfg)
-        result = train.train(cfg, train_set, None, run_dir, update_set=update_set, init_from=source.run_dir,
-                             progress=progress)  # fmt: skip
-        atomic.write_json(run_dir / COMPLETE, {"iterations": result.iterations,
-                                               "validation_passes": result.validation_passes})  # fmt: skip
-    history = json.loads((run_dir / train.HISTORY_NAME).read_text())
-    return Run(run_dir.name, run_dir, cfg, history)
+    name = f"LFWA-from-{source.name}-{run_name(cfg).rsplit('-', 1)[1]}"
+    return _train_once(name, ctx.run_dir / "models" / name, cfg, lambda run_dir: train.train(
+        cfg, lfwa_split(ctx, "train", cfg, train=True), None, run_dir, update_set=lfwa_split(ctx, "train", cfg),
+        init_from=source.run_dir, progress=progress))  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ evaluation

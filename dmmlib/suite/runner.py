@@ -18,10 +18,6 @@ from dmmlib.data import atomic
 from dmmlib.suite import manifest, paths, presets, provenance
 
 
-def executed_dir(preset: str) -> Path:
-    return paths.build_dir() / "executed" / preset
-
-
 def run_suite(
     preset: str = presets.AUTO,
     data_dir: str = "",
@@ -34,9 +30,8 @@ def run_suite(
 
     import papermill
 
-    name = presets.resolve_name(preset, data_dir)
-    presets.resolve(name, data_dir)  # fails early, with the reason, for a paper preset without data
-    out_dir = executed_dir(name)
+    name = presets.resolve(preset, data_dir).name  # "auto" resolved once; the notebooks get the concrete name
+    out_dir = paths.executed_dir(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters: dict[str, str] = {"PRESET": name}
     if data_dir:
@@ -84,21 +79,44 @@ def run_suite(
     return out_dir
 
 
+def build_book(preset: str = presets.AUTO, data_dir: str = "", lfwa_dir: str = "") -> Path:
+    """The Jupyter Book of ``preset``: runs the suite first when no executed notebooks exist; returns the index."""
+    from dmmlib.suite.book import build
+
+    name = presets.resolve(preset, data_dir).name
+    if not paths.executed_dir(name).is_dir():
+        print(f"no executed notebooks for preset {name!r} yet: running the suite first", flush=True)
+        run_suite(name, data_dir, lfwa_dir)
+    return build.build(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dmmlib.suite", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute the notebooks of the manifest with papermill")
-    run.add_argument("--preset", default=presets.AUTO, help="smoke | teach | paper | auto (default)")
-    run.add_argument("--data-dir", default="", help="real CelebA root (paper preset)")
-    run.add_argument("--lfwa-dir", default="", help="real LFWA root (paper preset)")
+    book = sub.add_parser("book", help="build the Jupyter Book (running the notebooks first when needed)")
+    for command in (run, book):
+        command.add_argument("--preset", default=presets.AUTO, help="smoke | teach | paper | auto (default)")
+        command.add_argument("--data-dir", default="", help="real CelebA root (paper preset)")
+        command.add_argument("--lfwa-dir", default="", help="real LFWA root (paper preset)")
     run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
+    book.add_argument("--check", action="store_true", help="then check every page in headless chromium")
     args = parser.parse_args(argv)
     try:
-        run_suite(args.preset, args.data_dir, args.lfwa_dir, args.only)
+        if args.command == "run":
+            run_suite(args.preset, args.data_dir, args.lfwa_dir, args.only)
+            return 0
+        index = build_book(args.preset, args.data_dir, args.lfwa_dir)
     except ValueError as error:
         parser.error(str(error))
+    except RuntimeError as error:  # jupyter-book failed; its warnings are above
+        print(f"book: {error}", file=sys.stderr)
+        return 1
+    print(f"The book is at {index}")
+    if args.check:
+        from dmmlib.suite.book import browser
+
+        problems = browser.check_built()
+        print("\n".join(problems) or f"all pages of {index.parent} passed")
+        return 1 if problems else 0
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,13 +7,11 @@ Bad parameters fail here with a message naming the parameter and what to do, bef
 from __future__ import annotations
 
 import os
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from dmmlib.device import seed_everything
 from dmmlib.suite import paths, presets, provenance
 from dmmlib.suite.presets import Preset
 
@@ -79,18 +77,6 @@ def _check_dir(name: str, value: Any) -> Path | None:
     if not path.is_dir():
         raise ParameterError(f"parameter {name}={str(value)!r}: no such folder; pass the dataset's root folder")
     return path.resolve()
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA) for a reproducible notebook run."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:  # pragma: no cover
-        pass
 
 
 def start(

@@ -36,11 +36,10 @@ def jobs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 def train_one(ctx: session.Session, variant: str, weighting: str | None, progress: bool, device: str = "auto") -> str:
     """Train (or resume, or skip when complete) one run on every rank; returns its folder."""
     from dmmlib import train
-    from dmmlib.data import atomic
 
     cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device)
     run_dir = ctx.run_dir / "models" / pipeline.run_name(cfg)
-    if (run_dir / pipeline.COMPLETE).exists():
+    if pipeline.is_complete(run_dir):
         return f"{run_dir} (already complete)"
     where = distributed.info()
     datasets = None
@@ -54,10 +53,7 @@ def train_one(ctx: session.Session, variant: str, weighting: str | None, progres
         distributed.barrier()
     assert datasets is not None
     result = train.train(cfg, *datasets, run_dir, progress=progress)
-    if where.is_main:
-        atomic.write_json(run_dir / pipeline.COMPLETE,
-                          {"iterations": result.iterations, "validation_passes": result.validation_passes,
-                           "world_size": where.world_size})  # fmt: skip
+    pipeline.mark_complete(run_dir, result, world_size=where.world_size)
     distributed.barrier()
     return str(run_dir)
 

@@ -1,0 +1,187 @@
+"""Build the Jupyter Book from executed notebooks.
+
+:func:`build` stages ``build/book/src/`` (the pages of ``book/``, the executed notebooks of
+``build/executed/<preset>/``, a generated replication report and a ``_toc.yml`` generated from
+``notebooks/manifest.yml``) and runs ``jupyter-book build`` with warnings as errors. It never executes a notebook
+(``python -m dmmlib.suite book`` runs the suite first when the executed copies are missing). The site ends up at
+``build/book/html/index.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from dmmlib.suite import manifest, paths
+from dmmlib.suite.book import report
+
+REPORT_STEM = "replication_report"
+FIGURE = "figures/paper_per_attribute.png"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "[interactive widget: open this notebook in JupyterLab to use it]"
+
+
+def book_dir() -> Path:
+    """The tracked sources of the book (config and prose pages)."""
+    return paths.repo_root() / "book"
+
+
+def out_root() -> Path:
+    return paths.build_dir() / "book"
+
+
+def site_dir(root: Path | None = None) -> Path:
+    """Where the built site lives: ``build/book/html`` (open ``index.html``)."""
+    return (root or out_root()) / "html"
+
+
+def missing_or_stale(
+    preset: str, entries: Sequence[manifest.NotebookEntry] | None = None
+) -> list[manifest.NotebookEntry]:
+    """Manifest notebooks with no executed copy for ``preset``, or whose source is newer than that copy."""
+    found = []
+    for entry in entries if entries is not None else manifest.load():
+        copy = paths.executed_dir(preset) / entry.file
+        if not copy.is_file() or copy.stat().st_mtime < entry.path.stat().st_mtime:
+            found.append(entry)
+    return found
+
+
+def toc(notebook_stems: Sequence[str]) -> dict[str, Any]:
+    """The Jupyter Book 1.x table of contents: intro, the notebooks in manifest order, the report."""
+    parts = []
+    if notebook_stems:
+        parts.append(
+            {"caption": "Notebooks", "chapters": [{"file": f"notebooks/{s}"} for s in notebook_stems]}
+        )
+    parts.append({"caption": "Replication", "chapters": [{"file": REPORT_STEM}]})
+    return {"format": "jb-book", "root": "intro", "parts": parts}
+
+
+def progress_bar_text(model_id: str, states: Mapping[str, Any]) -> str | None:
+    """The final line of a tqdm notebook progress bar (an HBox of HTML, FloatProgress, HTML) from the saved
+    widget state, e.g. ``DMM-CNN: 100%| 32/32 [00:02<00:00, 11.6it/s]``; None for any other widget."""
+    box = states.get(model_id, {})
+    children = [
+        states.get(str(c).removeprefix("IPY_MODEL_"), {}) for c in box.get("state", {}).get("children", [])
+    ]
+    kinds = [child.get("model_name") for child in children]
+    if box.get("model_name") != "HBoxModel" or kinds != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
+        return None
+    left, right = (
+        html.unescape(children[k]["state"].get("value", "")).replace("\u2007", " ") for k in (0, 2)
+    )
+    return f"{left}|{right}".strip()
+
+
+def prepare_notebook(source: Path, target: Path) -> None:
+    """Copy an executed notebook for the static book: widget views become text, widget state is dropped.
+
+    Widget views need ipywidgets' JavaScript (from a CDN) and a live kernel; a static page can do neither. A
+    tqdm progress bar becomes its final line (read from the saved widget state); any other widget, a note.
+    """
+    nb = nbformat.read(source, as_version=4)
+    saved = nb.metadata.pop("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    states = saved.get("state", {}) if isinstance(saved, dict) else {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_MIME in data:
+                bar = progress_bar_text(str(data[WIDGET_MIME].get("model_id", "")), states)
+                output["data"] = {"text/plain": bar or WIDGET_NOTE}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+
+
+def git_commit() -> str:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=paths.repo_root(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return result.stdout.strip()
+
+
+def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
+    """Lay out the build source folder; return it and the stems of the notebooks it holds."""
+    src = src or out_root() / "src"
+    if src.exists():
+        shutil.rmtree(src)
+    shutil.copytree(
+        book_dir(),
+        src,
+        ignore=shutil.ignore_patterns("_build", "_toc.yml", "__pycache__", ".ipynb_checkpoints"),
+    )
+    entries = manifest.load()
+    stems = []
+    for entry in entries:
+        copy = paths.executed_dir(preset) / entry.file
+        if copy.is_file():
+            prepare_notebook(copy, src / "notebooks" / entry.file)
+            stems.append(entry.stem)
+    results = report.load_results(preset)
+    suite_json = paths.executed_dir(preset) / "suite.json"
+    suite_summary = json.loads(suite_json.read_text(encoding="utf-8")) if suite_json.is_file() else None
+    report.paper_figure(src / FIGURE)
+    page = report.render(
+        preset,
+        entries,
+        results,
+        executed=stems,
+        suite_summary=suite_summary,
+        figure=FIGURE,
+        commit=git_commit(),
+    )
+    (src / f"{REPORT_STEM}.md").write_text(page, encoding="utf-8")
+    (src / "_toc.yml").write_text(yaml.safe_dump(toc(stems), sort_keys=False), encoding="utf-8")
+    return src, stems
+
+
+def build(preset: str, root: Path | None = None) -> Path:
+    """Stage and build the book for ``preset`` from its executed notebooks; return ``.../html/index.html``."""
+    root = root or out_root()
+    if not paths.executed_dir(preset).is_dir():
+        raise FileNotFoundError(
+            f"no executed notebooks for preset {preset!r} in {paths.executed_dir(preset)}: "
+            f"run `make run PRESET={preset}` first (the book never executes notebooks)"
+        )
+    src, stems = stage(preset, root / "src")
+    for entry in missing_or_stale(preset):
+        print(f"note: {entry.file} is missing or older than its source in {paths.executed_dir(preset)}", flush=True)
+    work = root / "work"
+    if work.exists():
+        shutil.rmtree(work)  # a full build each time: the site is moved out of work/ afterwards
+    command = [
+        str(Path(sys.executable).with_name("jupyter-book")), "build", str(src), "--path-output", str(work),
+        "--builder", "html", "-W", "-n", "--keep-going",
+    ]  # fmt: skip
+    print(f"Building the book for preset {preset!r} ({len(stems)} notebook(s))", flush=True)
+    completed = subprocess.run(command, cwd=src)
+    if completed.returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed (exit {completed.returncode}); see the warnings above")
+    site = site_dir(root)
+    if site.exists():
+        shutil.rmtree(site)
+    (work / "_build" / "html").rename(site)
+    return site / "index.html"
+
+
+def toc_of(src: Path) -> dict[str, Any]:
+    toc_data = yaml.safe_load((src / "_toc.yml").read_text(encoding="utf-8"))
+    if not toc_data["parts"] or toc_data["parts"][-1]["caption"] != "Replication":
+        raise ValueError(f"{src / '_toc.yml'} was not generated by dmmlib.suite.book")
+    return toc_data
