@@ -8,6 +8,7 @@ from dmmlib.attributes import ATTRIBUTES, PAPER_GROUPS
 from dmmlib.metrics import (
     accuracy,
     attribute_table,
+    balanced_accuracy,
     false_positive_negative_counts,
     majority_accuracy,
     mean_table,
@@ -41,6 +42,17 @@ def test_accuracy_per_attribute():
     outputs, targets = _example()
     acc = accuracy(outputs, targets, 0.0)
     assert acc[0] == 0.5 and acc[1:].tolist() == [1.0] * 39
+
+
+def test_balanced_accuracy_averages_the_true_positive_and_true_negative_rates():
+    outputs = np.array([[0.9], [-0.2], [0.1], [0.3], [-0.5]])
+    targets = np.array([[1], [1], [1], [-1], [-1]])
+    # predicted positive: 0.9, 0.1, 0.3 -> TPR 2/3 (two of three positives), TNR 1/2 (one of two negatives)
+    assert balanced_accuracy(outputs, targets, 0.0)[0] == pytest.approx((2 / 3 + 1 / 2) / 2)
+
+
+def test_balanced_accuracy_is_undefined_for_an_attribute_with_one_class():
+    assert np.isnan(balanced_accuracy(np.array([[0.4], [-0.3]]), np.array([[1], [1]]), 0.0)[0])
 
 
 def test_table_metrics_of_one_attribute():

@@ -19,6 +19,7 @@ wins over both.
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +147,13 @@ def resolve(preset: str = AUTO, data_dir: str | os.PathLike[str] | None = "") ->
             "make paper DATA_DIR=...) to the folder holding list_attr_celeba.txt or img_align_celeba"
         )
     return chosen
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--preset``, ``--data-dir`` and ``--lfwa-dir``, as every command line of the suite takes them."""
+    parser.add_argument("--preset", default=AUTO, help="smoke | teach | paper | auto (default)")
+    parser.add_argument("--data-dir", default="", help="real CelebA root (paper preset)")
+    parser.add_argument("--lfwa-dir", default="", help="real LFWA root (paper preset's fine-tuning)")
 
 
 def table() -> list[dict[str, Any]]:

@@ -96,9 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="execute the notebooks of the manifest with papermill")
     book = sub.add_parser("book", help="build the Jupyter Book (running the notebooks first when needed)")
     for command in (run, book):
-        command.add_argument("--preset", default=presets.AUTO, help="smoke | teach | paper | auto (default)")
-        command.add_argument("--data-dir", default="", help="real CelebA root (paper preset)")
-        command.add_argument("--lfwa-dir", default="", help="real LFWA root (paper preset)")
+        presets.add_arguments(command)
     run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
     book.add_argument("--check", action="store_true", help="then check every page in headless chromium")
     args = parser.parse_args(argv)

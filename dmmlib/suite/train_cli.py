@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from dmmlib import distributed
-from dmmlib.suite import pipeline, session
+from dmmlib.suite import pipeline, presets, session
 from dmmlib.variants import VARIANTS
 
 
@@ -60,9 +60,7 @@ def train_one(ctx: session.Session, variant: str, weighting: str | None, progres
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dmmlib.suite.train_cli", description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="auto", help="smoke | teach | paper | auto (default auto)")
-    parser.add_argument("--data-dir", default="", help="real CelebA (needed by the paper preset)")
-    parser.add_argument("--lfwa-dir", default="", help="real LFWA (for the paper preset's fine-tuning)")
+    presets.add_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variant", action="append", help=f"a Table 1 variant (repeatable): {', '.join(VARIANTS)}")
     parser.add_argument("--weighting", action="append", help="DMM-CNN with a Table 2 scheme (repeatable)")
