@@ -90,7 +90,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dmmlib.attributes import OBJECTIVE, SUBJECTIVE
+from dmmlib.attributes import ATTRIBUTES, OBJECTIVE, SUBJECTIVE
 from dmmlib.data import synthetic_ceiling
 from dmmlib.data.atomic import write_text
 from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
@@ -98,10 +98,12 @@ from dmmlib.data.synthetic_face import (
     CELEBA_FRAMING,
     LFW_FRAMING,
     LFW_FUNNELED_FRAMING,
+    Appearance,
     render,
     sample_appearance,
     sample_pose,
 )
+from dmmlib.data.synthetic_geometry import Pose
 from dmmlib.data.synthetic_labels import DEFAULT_LABEL_NOISE, LabelSample, label_model, sample_labels
 
 #: CelebA's train / valid / test proportions (162,770 / 19,867 / 19,962 of 202,599).
@@ -112,6 +114,7 @@ _CHUNK = 64
 SPLITS = ("train", "valid", "test")
 #: Parameters added after datasets were first written, with the values those datasets were drawn with.
 _KNOB_DEFAULTS = {"imbalance": 1.0, "geometry_strength": 1.0}
+Rng = np.random.Generator
 
 
 def split_ids(num_images: int, fractions: Sequence[float]) -> np.ndarray:
@@ -128,13 +131,21 @@ def _check_geometry_strength(geometry_strength: float) -> None:
         raise ValueError(f"geometry_strength must be in [0, 2] (1.0 = as designed), got {geometry_strength}")
 
 
+def _person(
+    labels: np.ndarray, seed: int, index: int, geometry_strength: float
+) -> tuple[Appearance, Pose, Rng]:
+    """Image ``index``'s person and pose, and its random generator in the state :func:`render` starts from."""
+    rng = np.random.default_rng([seed, index])
+    appearance = sample_appearance(labels, rng, geometry_strength)
+    return appearance, sample_pose(rng, CELEBA_FRAMING), rng
+
+
 def _draw_celeba_chunk(args: tuple[str, int, int, np.ndarray, float]) -> np.ndarray:
     folder, seed, start, clean, geometry_strength = args
     points = np.empty((len(clean), 68, 2), dtype=np.float32)
     for k, labels in enumerate(clean):
-        rng = np.random.default_rng([seed, start + k])
-        appearance = sample_appearance(labels, rng, geometry_strength)
-        image, points[k] = render(appearance, sample_pose(rng, CELEBA_FRAMING), CELEBA_FRAMING, rng)
+        appearance, pose, rng = _person(labels, seed, start + k, geometry_strength)
+        image, points[k] = render(appearance, pose, CELEBA_FRAMING, rng)
         image.save(os.path.join(folder, f"{start + k + 1:06d}.jpg"), quality=JPEG_QUALITY)
     return points
 
@@ -279,27 +290,37 @@ Regenerate: python -m dmmlib.data.synthetic --out DIR --num {n} --seed {seed} (p
 """
 
 
-def _long_hair(clean: np.ndarray, seed: int, geometry_strength: float, rows: np.ndarray) -> np.ndarray:
-    """Whether each image in ``rows`` was drawn with long hair (its appearance, re-drawn without the image)."""
-    return np.array(
-        [sample_appearance(clean[i], np.random.default_rng([seed, int(i)]), geometry_strength).long_hair
-         for i in rows],
-        dtype=bool,
-    )  # fmt: skip
+def _image_facts(
+    clean: np.ndarray, seed: int, geometry_strength: float, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the images in ``rows``: drawn with long hair (n,), and the cues each does not show (n, 40) bool.
+
+    Re-draws each person (cheap) and, where an occluder could hide a cue, the face itself (two renders)."""
+    always = [ATTRIBUTES.index(a) for a in synthetic_ceiling.hidden_attributes(geometry_strength)]
+    long_hair = np.zeros(rows.size, dtype=bool)
+    hidden = np.zeros((rows.size, len(ATTRIBUTES)), dtype=bool)
+    hidden[:, always] = True
+    for r, i in enumerate(rows):
+        appearance, pose, rng = _person(clean[i], seed, int(i), geometry_strength)
+        long_hair[r] = appearance.long_hair
+        for attribute in synthetic_ceiling.hidden_cues(appearance, pose, CELEBA_FRAMING, rng):
+            hidden[r, ATTRIBUTES.index(attribute)] = True
+    return long_hair, hidden
 
 
-def _ceilings(params: dict, sample: LabelSample, ids: np.ndarray) -> dict[str, dict[str, float]]:
-    """{split: {attribute: ceiling}} for every non-empty split of a CelebA-format dataset."""
+def _ceilings(
+    params: dict, sample: LabelSample, ids: np.ndarray, splits: Sequence[str] = SPLITS
+) -> dict[str, dict[str, float]]:
+    """{split: {attribute: ceiling}} for each non-empty one of ``splits`` of a CelebA-format dataset."""
     model = label_model(params["imbalance"])
-    hidden = synthetic_ceiling.hidden_attributes(params["geometry_strength"])
     flips = synthetic_ceiling.flip_probabilities(sample.clean, sample.labels)
     out = {}
-    for k, split in enumerate(SPLITS):
-        rows = np.flatnonzero(ids == k)
+    for split in splits:
+        rows = np.flatnonzero(ids == SPLITS.index(split))
         if rows.size:
-            long_hair = _long_hair(sample.clean, params["seed"], params["geometry_strength"], rows)
+            long_hair, hidden = _image_facts(sample.clean, params["seed"], params["geometry_strength"], rows)
             out[split] = synthetic_ceiling.ceiling(
-                sample.clean[rows], sample.labels[rows], long_hair, flips, hidden, model
+                sample.clean[rows], sample.labels[rows], long_hair, hidden, flips, model
             )
     return out
 
@@ -356,30 +377,34 @@ def clean_labels(dataset_dir: str | os.PathLike[str], split: str = "test") -> np
     return sample.clean[_split_rows(ids, split)]
 
 
-def ceiling_accuracy(dataset_dir: str | os.PathLike[str], split: str = "test") -> dict[str, float]:
-    """The best accuracy any model can reach on each attribute of a generated dataset's ``split`` (train, valid
-    or test), on its written labels: the accuracy of the Bayes-optimal classifier, at least the majority rate.
+def ceiling_accuracy(
+    dataset_dir: str | os.PathLike[str], split: str = "test", *, recompute: bool = False
+) -> dict[str, float]:
+    """The best accuracy any model can reach on each attribute of a generated CelebA-format dataset's ``split``
+    (train, valid or test), scored on its written labels: the accuracy of the Bayes-optimal classifier, or the
+    split's majority-class rate if that is higher.
 
-    Exact for the stored images wherever a cue is visible (every attribute but ``Male``, and the geometric ones
-    when ``geometry_strength`` is 0) and, for those hidden ones, exact up to the label model's large-sample
-    limit; an upper bound for a model that sees downscaled images (tiny cues may vanish) and for
-    ``0 < geometry_strength < 1``. :mod:`dmmlib.data.synthetic_ceiling` gives the details.
+    Exact for a model that sees the stored images wherever an image shows an attribute's cue (all but
+    ``Male``, a receding hairline under some hats, and the geometric attributes when ``geometry_strength`` is 0):
+    the best answer there is the clean label. Where the cue is hidden, exact up to the label model's
+    large-sample limit (the conditional majority given everything the image shows). An upper bound for a
+    model that sees the images downscaled (tiny cues can vanish) and for ``0 < geometry_strength < 1`` (cue
+    ranges can overlap). :mod:`dmmlib.data.synthetic_ceiling` gives the details.
 
-    Read from ``synthetic.json`` (written at generation); computed from the parameters for a dataset written
-    before the ceiling was stored.
+    Read from ``synthetic.json``, written at generation; computed from the dataset's parameters when it has no
+    stored value (a dataset written before the ceiling was stored) or when ``recompute`` is true.
     """
+    if split not in SPLITS:
+        raise ValueError(f"the ceiling is per split: split must be one of {', '.join(SPLITS)}, got {split!r}")
     info = _info(dataset_dir)
     stored = info.get("ceiling_accuracy", {})
-    if split in stored:
+    if split in stored and not recompute:
         return dict(stored[split])
     params = _parameters(info)
     sample, ids = _regenerate_labels(dataset_dir, params)
-    rows = _split_rows(ids, split)
-    if split == "all" or not rows.size:
-        raise ValueError(f"the ceiling is per split (train, valid or test with images); {split!r} has none here"
-                         if split != "all" else "the ceiling is per split: train, valid or test, not all")  # fmt: skip
-    ceilings = _ceilings(params, sample, ids)
-    return ceilings[split]
+    if not (ids == SPLITS.index(split)).any():
+        raise ValueError(f"{dataset_dir} has no {split} images: no ceiling")
+    return _ceilings(params, sample, ids, [split])[split]
 
 
 _FIRST = (
