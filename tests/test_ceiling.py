@@ -336,6 +336,12 @@ def test_split_fractions_set_the_validation_size_and_every_knob_is_recorded(tmp_
                                   "label_noise": 0.05, "imbalance": 1.5, "geometry_strength": 0.5}  # fmt: skip
     assert set(info["ceiling_accuracy"]) == set(SPLITS)
     assert info["label_noise_rates"]["subjective"] == {a: noise_rates(0.05, 1.5)[a] for a in SUBJECTIVE}
+    readme = (tmp_path / "cli" / "README.txt").read_text()
+    command = readme.split("Regenerate: python -m dmmlib.data.synthetic ")[1].split()  # reproduces the set
+    again = tmp_path / "again"
+    assert synthetic.main([str(again) if a == "DIR" else a for a in command] + ["--quiet"]) == 0
+    for name in ("synthetic.json", "Anno/list_attr_celeba.txt", "Img/img_align_celeba/000020.jpg"):
+        assert (again / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
     lfwa = synthetic.generate_lfwa(tmp_path / "lfwa", 4, imbalance=0.5, geometry_strength=0.0, progress=False)
     recorded = json.loads((lfwa / "synthetic.json").read_text())["parameters"]
     assert (recorded["imbalance"], recorded["geometry_strength"]) == (0.5, 0.0)

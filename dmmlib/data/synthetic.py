@@ -104,7 +104,13 @@ from dmmlib.data.synthetic_face import (
     sample_pose,
 )
 from dmmlib.data.synthetic_geometry import Pose
-from dmmlib.data.synthetic_labels import DEFAULT_LABEL_NOISE, LabelSample, label_model, sample_labels
+from dmmlib.data.synthetic_labels import (
+    DEFAULT_LABEL_NOISE,
+    LabelSample,
+    label_model,
+    noise_rates,
+    sample_labels,
+)
 
 #: CelebA's train / valid / test proportions (162,770 / 19,867 / 19,962 of 202,599).
 CELEBA_SPLIT = (162770 / 202599, 19867 / 202599, 19962 / 202599)
@@ -249,6 +255,7 @@ def generate(
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     _check_geometry_strength(geometry_strength)
+    noise_rates(label_noise, imbalance)  # checks both
     params = {"num_images": num_images, "seed": seed, "split_fractions": [float(f) for f in split_fractions],
               "label_noise": label_noise, "imbalance": float(imbalance),
               "geometry_strength": float(geometry_strength)}  # fmt: skip
@@ -270,7 +277,10 @@ def generate(
         ceilings = _ceilings(params, sample, ids)
         extra = {"split_sizes": counts, "ceiling_accuracy": ceilings}
         write_text(tmp / "synthetic.json", _metadata("celeba", params, sample.noise_rates, extra))
-        write_text(tmp / "README.txt", _README.format(n=num_images, seed=seed, noise=label_noise, **counts))
+        readme = _README.format(
+            n=num_images, seed=seed, noise=label_noise, options=_options(params), **counts
+        )
+        write_text(tmp / "README.txt", readme)
         _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -286,8 +296,19 @@ noise (label_noise = {noise}; per-attribute rates in synthetic.json).
 synthetic.json also holds every generation parameter and "ceiling_accuracy": per split and attribute, the
 best accuracy any model can reach (dmmlib.data.synthetic.ceiling_accuracy). The labels before noise are
 dmmlib.data.synthetic.clean_labels(DIR, split).
-Regenerate: python -m dmmlib.data.synthetic --out DIR --num {n} --seed {seed} (plus any other parameters)
+Regenerate: python -m dmmlib.data.synthetic --out DIR --num {n} --seed {seed}{options}
 """
+
+
+def _options(params: dict) -> str:
+    """The command-line options that reproduce ``params`` beyond --num and --seed (none for the defaults)."""
+    flags = []
+    if params["split_fractions"] != [float(f) for f in CELEBA_SPLIT]:
+        flags.append("--split-fractions " + " ".join(f"{f:g}" for f in params["split_fractions"]))
+    for name, default in (("label_noise", DEFAULT_LABEL_NOISE), *_KNOB_DEFAULTS.items()):
+        if params[name] != default:
+            flags.append(f"--{name.replace('_', '-')} {params[name]!r}")
+    return "".join(" " + flag for flag in flags)
 
 
 def _image_facts(
@@ -486,6 +507,7 @@ def generate_lfwa(
     if not 0 < train_fraction < 1:
         raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
     _check_geometry_strength(geometry_strength)
+    noise_rates(label_noise, imbalance)  # checks both
     params = {"num_images": num_images, "seed": seed, "train_fraction": train_fraction, "label_noise": label_noise,
               "indices_format": indices_format, "imbalance": float(imbalance),
               "geometry_strength": float(geometry_strength)}  # fmt: skip
