@@ -59,7 +59,7 @@ Young                  -1: forehead wrinkles, crow's feet, nasolabial folds and 
 Pose (yaw, roll, scale, shift), lighting direction and strength, skin tone, clothes and background vary per image.
 
 Knobs for what the paper's mechanisms rely on, each a parameter of :func:`generate` and of the command line,
-recorded in ``synthetic.json``; the defaults reproduce the same files byte for byte:
+recorded in ``synthetic.json``; the defaults reproduce the same images and annotation files byte for byte:
 
 * ``label_noise`` (0.10): wrong labels per subjective attribute (:mod:`dmmlib.data.synthetic_labels`);
 * ``imbalance`` (1.0 = CelebA's frequencies): pushes every attribute's frequency away from one half (> 1) or
@@ -70,8 +70,10 @@ recorded in ``synthetic.json``; the defaults reproduce the same files byte for b
 
 The truth: :func:`clean_labels` returns a split's labels before label noise, :func:`ceiling_accuracy` the best
 accuracy any model can reach on it per attribute (:mod:`dmmlib.data.synthetic_ceiling` says how, and where it
-is exact or an upper bound). Both are recomputed from ``synthetic.json``'s parameters and checked against the
-written labels, so datasets from before the ceiling was stored keep working.
+is exact or an upper bound). Clean labels are recomputed from ``synthetic.json``'s parameters and checked
+against the written labels; the ceiling is read from ``synthetic.json``, or recomputed the same way for a dataset
+written before it was stored.
+
 The same seed gives byte-identical files whatever the worker count (image i draws from ``rng(seed, i)``).
 The dataset is written into a hidden temporary folder and renamed into place when complete, so an interrupted
 run leaves no half-written dataset; re-running with the same parameters returns the finished one at once.
