@@ -17,6 +17,8 @@ _LAZY = {
     "LFWA": "lfwa",
     "generate": "synthetic",
     "generate_lfwa": "synthetic",
+    "ceiling_accuracy": "synthetic",
+    "clean_labels": "synthetic",
     "sample_labels": "synthetic_labels",
     "make_loader": "transforms",
     "train_transform": "transforms",

@@ -4,7 +4,8 @@
 ``Anno/list_landmarks_align_celeba.txt`` (5 integer points derived from the 68: eye centres, nose tip 30, mouth
 corners 48/54), ``Anno/list_landmarks_68_align_celeba.txt`` (exact ground truth; format in
 :mod:`dmmlib.data.celeba_format`), ``Eval/list_eval_partition.txt``, ``Img/img_align_celeba/000001.jpg`` ...
-(178 x 218 JPEG), plus ``README.txt`` and ``synthetic.json`` (parameters, label-noise rates).
+(178 x 218 JPEG), plus ``README.txt`` and ``synthetic.json`` (parameters, label-noise rates, and the
+per-attribute ceiling of each split).
 :class:`dmmlib.data.celeba.CelebA` reads it like the real thing. ``generate_lfwa`` writes the LFWA layout
 (see :mod:`dmmlib.data.lfwa`) with a visible domain shift: 250 x 250, unaligned, smaller faces, cluttered
 backgrounds and stronger lighting.
@@ -56,6 +57,23 @@ Young                  -1: forehead wrinkles, crow's feet, nasolabial folds and 
 =====================  ============================================================================
 
 Pose (yaw, roll, scale, shift), lighting direction and strength, skin tone, clothes and background vary per image.
+
+Knobs for what the paper's mechanisms rely on, each a parameter of :func:`generate` and of the command line,
+recorded in ``synthetic.json``; the defaults reproduce the same images and annotation files byte for byte:
+
+* ``label_noise`` (0.10): wrong labels per subjective attribute (:mod:`dmmlib.data.synthetic_labels`);
+* ``imbalance`` (1.0 = CelebA's frequencies): pushes every attribute's frequency away from one half (> 1) or
+  towards it (< 1; 0 gives 50/50), on the logit scale;
+* ``geometry_strength`` (1.0): how far attributes move the face's geometry, i.e. its 68 landmarks, from a
+  neutral face (0: landmarks independent of every attribute; 2: twice as far);
+* ``split_fractions`` (CelebA's): train / valid / test proportions, hence the validation set's size.
+
+The truth: :func:`clean_labels` returns a split's labels before label noise, :func:`ceiling_accuracy` the best
+accuracy any model can reach on it per attribute (:mod:`dmmlib.data.synthetic_ceiling` says how, and where it
+is exact or an upper bound). Clean labels are recomputed from ``synthetic.json``'s parameters and checked
+against the written labels; the ceiling is read from ``synthetic.json``, or recomputed the same way for a dataset
+written before it was stored.
+
 The same seed gives byte-identical files whatever the worker count (image i draws from ``rng(seed, i)``).
 The dataset is written into a hidden temporary folder and renamed into place when complete, so an interrupted
 run leaves no half-written dataset; re-running with the same parameters returns the finished one at once.
@@ -74,24 +92,37 @@ from pathlib import Path
 
 import numpy as np
 
-from dmmlib.attributes import OBJECTIVE, SUBJECTIVE
+from dmmlib.attributes import ATTRIBUTES, OBJECTIVE, SUBJECTIVE
+from dmmlib.data import synthetic_ceiling
 from dmmlib.data.atomic import write_text
 from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
 from dmmlib.data.synthetic_face import (
     CELEBA_FRAMING,
     LFW_FRAMING,
     LFW_FUNNELED_FRAMING,
+    Appearance,
     render,
     sample_appearance,
     sample_pose,
 )
-from dmmlib.data.synthetic_labels import DEFAULT_LABEL_NOISE, sample_labels
+from dmmlib.data.synthetic_geometry import Pose
+from dmmlib.data.synthetic_labels import (
+    DEFAULT_LABEL_NOISE,
+    LabelSample,
+    label_model,
+    noise_rates,
+    sample_labels,
+)
 
 #: CelebA's train / valid / test proportions (162,770 / 19,867 / 19,962 of 202,599).
 CELEBA_SPLIT = (162770 / 202599, 19867 / 202599, 19962 / 202599)
 JPEG_QUALITY = 90
 FORMAT_VERSION = 1
 _CHUNK = 64
+SPLITS = ("train", "valid", "test")
+#: Parameters added after datasets were first written, with the values those datasets were drawn with.
+_KNOB_DEFAULTS = {"imbalance": 1.0, "geometry_strength": 1.0}
+Rng = np.random.Generator
 
 
 def split_ids(num_images: int, fractions: Sequence[float]) -> np.ndarray:
@@ -103,13 +134,26 @@ def split_ids(num_images: int, fractions: Sequence[float]) -> np.ndarray:
     return np.repeat(np.array([0, 1, 2], dtype=np.int8), [n_train, n_valid, num_images - n_train - n_valid])
 
 
-def _draw_celeba_chunk(args: tuple[str, int, int, np.ndarray]) -> np.ndarray:
-    folder, seed, start, clean = args
+def _check_geometry_strength(geometry_strength: float) -> None:
+    if not (np.isfinite(geometry_strength) and 0.0 <= geometry_strength <= 2.0):
+        raise ValueError(f"geometry_strength must be in [0, 2] (1.0 = as designed), got {geometry_strength}")
+
+
+def _person(
+    labels: np.ndarray, seed: int, index: int, geometry_strength: float
+) -> tuple[Appearance, Pose, Rng]:
+    """Image ``index``'s person and pose, and its random generator in the state :func:`render` starts from."""
+    rng = np.random.default_rng([seed, index])
+    appearance = sample_appearance(labels, rng, geometry_strength)
+    return appearance, sample_pose(rng, CELEBA_FRAMING), rng
+
+
+def _draw_celeba_chunk(args: tuple[str, int, int, np.ndarray, float]) -> np.ndarray:
+    folder, seed, start, clean, geometry_strength = args
     points = np.empty((len(clean), 68, 2), dtype=np.float32)
     for k, labels in enumerate(clean):
-        rng = np.random.default_rng([seed, start + k])
-        appearance = sample_appearance(labels, rng)
-        image, points[k] = render(appearance, sample_pose(rng, CELEBA_FRAMING), CELEBA_FRAMING, rng)
+        appearance, pose, rng = _person(labels, seed, start + k, geometry_strength)
+        image, points[k] = render(appearance, pose, CELEBA_FRAMING, rng)
         image.save(os.path.join(folder, f"{start + k + 1:06d}.jpg"), quality=JPEG_QUALITY)
     return points
 
@@ -144,7 +188,7 @@ def _prepare(out_dir: str | os.PathLike[str], params: dict, overwrite: bool) -> 
     out = Path(out_dir)
     marker = out / "synthetic.json"
     if out.exists():
-        if marker.is_file() and json.loads(marker.read_text())["parameters"] == params and not overwrite:
+        if marker.is_file() and _parameters(json.loads(marker.read_text())) == params and not overwrite:
             return out, out, True
         if not overwrite:
             raise FileExistsError(
@@ -167,6 +211,11 @@ def _publish(tmp: Path, out: Path) -> None:
     os.replace(tmp, out)
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _parameters(info: dict) -> dict:
+    """A dataset's generation parameters, with the values of knobs added since it was written filled in."""
+    return {**_KNOB_DEFAULTS, **info["parameters"]}
 
 
 def _metadata(kind: str, params: dict, rates: dict[str, float], extra: dict) -> str:
@@ -193,35 +242,47 @@ def generate(
     workers: int = 1,
     progress: bool = True,
     label_noise: float = DEFAULT_LABEL_NOISE,
+    imbalance: float = 1.0,
+    geometry_strength: float = 1.0,
     overwrite: bool = False,
 ) -> Path:
-    """Write a synthetic CelebA-format dataset of ``num_images`` faces into ``out_dir``; returns its root."""
+    """Write a synthetic CelebA-format dataset of ``num_images`` faces into ``out_dir``; returns its root.
+
+    The knobs ``label_noise``, ``imbalance``, ``geometry_strength`` and ``split_fractions`` are described in
+    the module's docstring; their defaults give the suite's datasets. ``synthetic.json`` records them, and the
+    ceiling of every non-empty split (:func:`ceiling_accuracy`).
+    """
     if num_images < 1:
         raise ValueError(f"num_images must be at least 1, got {num_images}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    _check_geometry_strength(geometry_strength)
+    noise_rates(label_noise, imbalance)  # checks both
     params = {"num_images": num_images, "seed": seed, "split_fractions": [float(f) for f in split_fractions],
-              "label_noise": label_noise}  # fmt: skip
+              "label_noise": label_noise, "imbalance": float(imbalance),
+              "geometry_strength": float(geometry_strength)}  # fmt: skip
     ids = split_ids(num_images, split_fractions)
     out, tmp, done = _prepare(out_dir, params, overwrite)
     if done:
         return out
     try:
-        sample = sample_labels(num_images, seed, label_noise)
+        sample = sample_labels(num_images, seed, label_noise, imbalance=imbalance)
         images = tmp / "Img" / "img_align_celeba"
         images.mkdir(parents=True)
-        tasks = [(str(images), seed, s, sample.clean[s : s + _CHUNK]) for s in range(0, num_images, _CHUNK)]
+        tasks = [
+            (str(images), seed, s, sample.clean[s : s + _CHUNK], geometry_strength)
+            for s in range(0, num_images, _CHUNK)
+        ]
         points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
         write_annotation_files(tmp, celeba_filenames(num_images), sample.labels, points, ids)
-        counts = {
-            "train": int((ids == 0).sum()),
-            "valid": int((ids == 1).sum()),
-            "test": int((ids == 2).sum()),
-        }
-        write_text(
-            tmp / "synthetic.json", _metadata("celeba", params, sample.noise_rates, {"split_sizes": counts})
+        counts = {split: int((ids == k).sum()) for k, split in enumerate(SPLITS)}
+        ceilings = _ceilings(params, sample, ids)
+        extra = {"split_sizes": counts, "ceiling_accuracy": ceilings}
+        write_text(tmp / "synthetic.json", _metadata("celeba", params, sample.noise_rates, extra))
+        readme = _README.format(
+            n=num_images, seed=seed, noise=label_noise, options=_options(params), **counts
         )
-        write_text(tmp / "README.txt", _README.format(n=num_images, seed=seed, noise=label_noise, **counts))
+        write_text(tmp / "README.txt", readme)
         _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -234,8 +295,140 @@ _README = """Synthetic CelebA-format face dataset drawn by dmmlib.data.synthetic
 Layout and text formats are CelebA's (official layout); Anno/list_landmarks_68_align_celeba.txt adds exact
 iBUG 68-point landmarks. Objective attributes are labelled without noise; subjective attributes carry label
 noise (label_noise = {noise}; per-attribute rates in synthetic.json).
-Regenerate: python -m dmmlib.data.synthetic --out DIR --num {n} --seed {seed}
+synthetic.json also holds every generation parameter and "ceiling_accuracy": per split and attribute, the
+best accuracy any model can reach (dmmlib.data.synthetic.ceiling_accuracy). The labels before noise are
+dmmlib.data.synthetic.clean_labels(DIR, split).
+Regenerate: python -m dmmlib.data.synthetic --out DIR --num {n} --seed {seed}{options}
 """
+
+
+def _options(params: dict) -> str:
+    """The command-line options that reproduce ``params`` beyond --num and --seed (none for the defaults)."""
+    flags = []
+    if params["split_fractions"] != [float(f) for f in CELEBA_SPLIT]:
+        flags.append("--split-fractions " + " ".join(f"{f:g}" for f in params["split_fractions"]))
+    for name, default in (("label_noise", DEFAULT_LABEL_NOISE), *_KNOB_DEFAULTS.items()):
+        if params[name] != default:
+            flags.append(f"--{name.replace('_', '-')} {params[name]!r}")
+    return "".join(" " + flag for flag in flags)
+
+
+def _image_facts(
+    clean: np.ndarray, seed: int, geometry_strength: float, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the images in ``rows``: drawn with long hair (n,), and the cues each does not show (n, 40) bool.
+
+    Re-draws each person (cheap) and, where an occluder could hide a cue, the face itself (two renders)."""
+    always = [ATTRIBUTES.index(a) for a in synthetic_ceiling.hidden_attributes(geometry_strength)]
+    long_hair = np.zeros(rows.size, dtype=bool)
+    hidden = np.zeros((rows.size, len(ATTRIBUTES)), dtype=bool)
+    hidden[:, always] = True
+    for r, i in enumerate(rows):
+        appearance, pose, rng = _person(clean[i], seed, int(i), geometry_strength)
+        long_hair[r] = appearance.long_hair
+        for attribute in synthetic_ceiling.hidden_cues(appearance, pose, CELEBA_FRAMING, rng):
+            hidden[r, ATTRIBUTES.index(attribute)] = True
+    return long_hair, hidden
+
+
+def _ceilings(
+    params: dict, sample: LabelSample, ids: np.ndarray, splits: Sequence[str] = SPLITS
+) -> dict[str, dict[str, float]]:
+    """{split: {attribute: ceiling}} for each non-empty one of ``splits`` of a CelebA-format dataset."""
+    model = label_model(params["imbalance"])
+    flips = synthetic_ceiling.flip_probabilities(sample.clean, sample.labels)
+    out = {}
+    for split in splits:
+        rows = np.flatnonzero(ids == SPLITS.index(split))
+        if rows.size:
+            long_hair, hidden = _image_facts(sample.clean, params["seed"], params["geometry_strength"], rows)
+            out[split] = synthetic_ceiling.ceiling(
+                sample.clean[rows], sample.labels[rows], long_hair, hidden, flips, model
+            )
+    return out
+
+
+def _info(dataset_dir: str | os.PathLike[str]) -> dict:
+    path = Path(dataset_dir) / "synthetic.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: {dataset_dir} is not a dataset written by dmmlib.data.synthetic"
+        )
+    info = json.loads(path.read_text())
+    if info.get("kind") != "celeba":
+        raise ValueError(f"{dataset_dir} is a synthetic {info.get('kind')!r} dataset; only CelebA-format ones "
+                         "have clean labels and ceilings here")  # fmt: skip
+    return info
+
+
+def _split_rows(ids: np.ndarray, split: str) -> np.ndarray:
+    if split == "all":
+        return np.arange(ids.size)
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)} or all, got {split!r}")
+    return np.flatnonzero(ids == SPLITS.index(split))
+
+
+def _regenerate_labels(dataset_dir: str | os.PathLike[str], params: dict) -> tuple[LabelSample, np.ndarray]:
+    """The labels and split ids the parameters generate, checked against the dataset's written files."""
+    sample = sample_labels(
+        params["num_images"], params["seed"], params["label_noise"], imbalance=params["imbalance"]
+    )
+    ids = split_ids(params["num_images"], params["split_fractions"])
+    attributes = Path(dataset_dir) / "Anno" / "list_attr_celeba.txt"
+    if attributes.is_file():
+        from dmmlib.data.celeba_format import read_attributes
+
+        _, _, written = read_attributes(attributes)
+        if not np.array_equal(written, sample.labels):
+            raise ValueError(
+                f"{attributes} differs from the labels its synthetic.json parameters generate (edited, or written "
+                "by another version of the generator): its clean labels and ceiling are unknown"
+            )
+    return sample, ids
+
+
+def clean_labels(dataset_dir: str | os.PathLike[str], split: str = "test") -> np.ndarray:
+    """The labels of a generated CelebA-format dataset's ``split`` (train, valid, test or all) *before* label
+    noise, (n, 40) int8 +1/-1 in the order of the dataset's files: what the images show.
+
+    Recomputed from ``synthetic.json``'s parameters (the sampler is deterministic), after checking that they
+    reproduce the written ``list_attr_celeba.txt``.
+    """
+    params = _parameters(_info(dataset_dir))
+    sample, ids = _regenerate_labels(dataset_dir, params)
+    return sample.clean[_split_rows(ids, split)]
+
+
+def ceiling_accuracy(
+    dataset_dir: str | os.PathLike[str], split: str = "test", *, recompute: bool = False
+) -> dict[str, float]:
+    """The best accuracy any model can reach on each attribute of a generated CelebA-format dataset's ``split``
+    (train, valid or test), scored on its written labels: the accuracy of the Bayes-optimal classifier, or the
+    split's majority-class rate if that is higher.
+
+    Exact for a model that sees the stored images wherever an image shows an attribute's cue (all but
+    ``Male``, a receding hairline under some hats, and the geometric attributes when ``geometry_strength`` is 0):
+    the best answer there is the clean label. Where the cue is hidden, exact up to the label model's
+    large-sample limit (the conditional majority given everything the image shows). An upper bound for a
+    model that sees the images downscaled (tiny cues can vanish) and for ``0 < geometry_strength < 1`` (cue
+    ranges can overlap). :mod:`dmmlib.data.synthetic_ceiling` gives the details.
+
+    Read from ``synthetic.json``, written at generation; computed from the dataset's parameters when it has no
+    stored value (a dataset written before the ceiling was stored) or when ``recompute`` is true.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"the ceiling is per split: split must be one of {', '.join(SPLITS)}, got {split!r}")
+    info = _info(dataset_dir)
+    stored = info.get("ceiling_accuracy", {})
+    if split in stored and not recompute:
+        return dict(stored[split])
+    params = _parameters(info)
+    sample, ids = _regenerate_labels(dataset_dir, params)
+    if not (ids == SPLITS.index(split)).any():
+        raise ValueError(f"{dataset_dir} has no {split} images: no ceiling")
+    return _ceilings(params, sample, ids, [split])[split]
+
 
 _FIRST = (
     "Ada",
@@ -274,12 +467,14 @@ def lfw_names(num_images: int, rng: np.random.Generator) -> list[str]:
     return paths
 
 
-def _draw_lfw_chunk(args: tuple[str, int, int, np.ndarray, list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    root, seed, start, clean, names = args
+def _draw_lfw_chunk(
+    args: tuple[str, int, int, np.ndarray, list[str], float],
+) -> tuple[np.ndarray, np.ndarray]:
+    root, seed, start, clean, names, geometry_strength = args
     points = np.empty((2, len(clean), 68, 2), dtype=np.float32)
     for k, (labels, name) in enumerate(zip(clean, names)):
         rng = np.random.default_rng([seed, 1, start + k])
-        person = sample_appearance(labels, rng)
+        person = sample_appearance(labels, rng, geometry_strength)
         for v, (folder, framing) in enumerate(
             (("lfw", LFW_FRAMING), ("lfw-deepfunneled", LFW_FUNNELED_FRAMING))
         ):
@@ -299,27 +494,33 @@ def generate_lfwa(
     workers: int = 1,
     progress: bool = True,
     label_noise: float = DEFAULT_LABEL_NOISE,
+    imbalance: float = 1.0,
+    geometry_strength: float = 1.0,
     indices_format: str = "v7.3",
     overwrite: bool = False,
 ) -> Path:
     """Write a synthetic LFWA-format dataset (``lfw/``, ``lfw-deepfunneled/``, ``lfw_att_40.mat``,
-    ``indices_train_test.mat`` (``indices_format`` "v7.3" or "v5"), ``landmarks_68_<version>.npy``)."""
+    ``indices_train_test.mat`` (``indices_format`` "v7.3" or "v5"), ``landmarks_68_<version>.npy``).
+    ``label_noise``, ``imbalance`` and ``geometry_strength`` act as in :func:`generate`."""
     from dmmlib.data.lfwa_format import write_indices, write_lfw_att_40
 
     if num_images < 2:
         raise ValueError(f"num_images must be at least 2 (a train and a test image), got {num_images}")
     if not 0 < train_fraction < 1:
         raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
+    _check_geometry_strength(geometry_strength)
+    noise_rates(label_noise, imbalance)  # checks both
     params = {"num_images": num_images, "seed": seed, "train_fraction": train_fraction, "label_noise": label_noise,
-              "indices_format": indices_format}  # fmt: skip
+              "indices_format": indices_format, "imbalance": float(imbalance),
+              "geometry_strength": float(geometry_strength)}  # fmt: skip
     out, tmp, done = _prepare(out_dir, params, overwrite)
     if done:
         return out
     try:
-        sample = sample_labels(num_images, seed, label_noise, stream=1)
+        sample = sample_labels(num_images, seed, label_noise, stream=1, imbalance=imbalance)
         names = lfw_names(num_images, np.random.default_rng([seed, 2]))
         tasks = [
-            (str(tmp), seed, s, sample.clean[s : s + _CHUNK], names[s : s + _CHUNK])
+            (str(tmp), seed, s, sample.clean[s : s + _CHUNK], names[s : s + _CHUNK], geometry_strength)
             for s in range(0, num_images, _CHUNK)
         ]
         results = _run_chunks(_draw_lfw_chunk, tasks, workers, progress, num_images, "img")
@@ -357,15 +558,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--label-noise", type=float, default=DEFAULT_LABEL_NOISE, help="subjective label noise rate"
     )
     parser.add_argument(
+        "--imbalance", type=float, default=1.0,
+        help="push attribute frequencies away from 1/2 (> 1) or towards it (< 1); 1 = CelebA's",
+    )  # fmt: skip
+    parser.add_argument(
+        "--geometry-strength", type=float, default=1.0,
+        help="how far attributes move the face's landmarks (0 = not at all, 1 = as designed, up to 2)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--split-fractions", type=float, nargs=3, metavar=("TRAIN", "VALID", "TEST"), default=None,
+        help="train / valid / test proportions (default CelebA's; not with --lfwa)",
+    )  # fmt: skip
+    parser.add_argument(
         "--lfwa", action="store_true", help="write the LFWA-format set instead of the CelebA one"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.lfwa and args.split_fractions is not None:
+        parser.error(
+            "--split-fractions is for the CelebA-format set (the LFWA set has train and test halves)"
+        )
     make = generate_lfwa if args.lfwa else generate
+    extra = {} if args.split_fractions is None else {"split_fractions": args.split_fractions}
     try:
         root = make(args.out, args.num, args.seed, workers=args.workers, progress=not args.quiet,
-                    label_noise=args.label_noise, overwrite=args.overwrite)  # fmt: skip
+                    label_noise=args.label_noise, imbalance=args.imbalance,
+                    geometry_strength=args.geometry_strength, overwrite=args.overwrite, **extra)  # fmt: skip
     except (ValueError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

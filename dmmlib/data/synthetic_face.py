@@ -25,6 +25,12 @@ HAIR_COLOURS = {
 }
 _OTHER_HAIR = ((150, 52, 28), (120, 40, 30), (178, 84, 44))  # auburn / red: "no labelled hair colour"
 _LIPSTICK = ((200, 20, 50), (170, 20, 90), (225, 60, 110), (140, 10, 30))
+#: Fraction of women drawn with long hair (men: none). Hair length is the only cue drawn from ``Male`` itself.
+LONG_HAIR_RATE = 0.85
+#: Attributes whose only cue is the face's geometry (they move landmarks and nothing else is drawn for them):
+#: with ``geometry_strength = 0`` no image shows them.
+GEOMETRIC_ATTRIBUTES = ("Arched_Eyebrows", "Big_Lips", "Big_Nose", "Chubby", "Mouth_Slightly_Open",
+                        "Narrow_Eyes", "Oval_Face", "Smiling")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,21 @@ def _mix(a, b, t: float) -> tuple[int, int, int]:
     return _rgb([x * (1 - t) + y * t for x, y in zip(a, b)])
 
 
-def sample_appearance(labels: np.ndarray, rng: np.random.Generator) -> Appearance:
-    """Turn one row of clean +1/-1 labels into a person's geometry and colours (random within each cue)."""
+def _geo(value: float, neutral: float, strength: float) -> float:
+    """An attribute's displacement of a shape parameter from its ``neutral`` value, scaled by ``strength``."""
+    return value if strength == 1.0 else neutral + strength * (value - neutral)
+
+
+def sample_appearance(
+    labels: np.ndarray, rng: np.random.Generator, geometry_strength: float = 1.0
+) -> Appearance:
+    """Turn one row of clean +1/-1 labels into a person's geometry and colours (random within each cue).
+
+    ``geometry_strength`` scales how far attributes move the face's geometry (the :class:`Shape` parameters that
+    place the 68 landmarks) from its neutral shape: 1.0 as designed, 0.0 none (landmarks then depend on no
+    attribute, and the cues of :data:`GEOMETRIC_ATTRIBUTES` vanish), 2.0 twice as far. Random variation within
+    each cue is unchanged.
+    """
     attrs = frozenset(name for name, j in _INDEX.items() if labels[j] > 0)
     has = attrs.__contains__
     draws = iter(rng.random(64).tolist())  # one numpy call instead of ~30: per-call overhead dominated here
@@ -89,21 +108,27 @@ def sample_appearance(labels: np.ndarray, rng: np.random.Generator) -> Appearanc
             return low + (high - low) * next(draws)
         return [low + (high - low) * next(draws) for _ in range(n)]
 
+    g = geometry_strength
     shape = Shape(
-        jaw_width=(1.07 if has("Chubby") else 0.87 if has("Oval_Face") else 0.95) + u(-0.02, 0.02),
-        jaw_power=2.9 if has("Chubby") else 2.0 if has("Oval_Face") else 2.45,
-        chin_y=(1.52 if has("Oval_Face") else 1.42) + u(-0.03, 0.03),
-        eye_half_height=(0.035 if has("Narrow_Eyes") else 0.08) + u(-0.006, 0.006),
-        brow_arch=(0.11 if has("Arched_Eyebrows") else 0.035) + u(-0.01, 0.01),
-        nose_tip_y=(0.68 if has("Big_Nose") else 0.60) + u(-0.02, 0.02),
-        nose_half_width=(0.25 if has("Big_Nose") else 0.18) + u(-0.015, 0.015),
+        jaw_width=_geo(1.07 if has("Chubby") else 0.87 if has("Oval_Face") else 0.95, 0.95, g)
+        + u(-0.02, 0.02),
+        jaw_power=_geo(2.9 if has("Chubby") else 2.0 if has("Oval_Face") else 2.45, 2.45, g),
+        chin_y=_geo(1.52 if has("Oval_Face") else 1.42, 1.42, g) + u(-0.03, 0.03),
+        eye_half_height=max(_geo(0.035 if has("Narrow_Eyes") else 0.08, 0.08, g) + u(-0.006, 0.006), 0.01),
+        brow_arch=_geo(0.11 if has("Arched_Eyebrows") else 0.035, 0.035, g) + u(-0.01, 0.01),
+        nose_tip_y=_geo(0.68 if has("Big_Nose") else 0.60, 0.60, g) + u(-0.02, 0.02),
+        nose_half_width=_geo(0.25 if has("Big_Nose") else 0.18, 0.18, g) + u(-0.015, 0.015),
         nose_point=0.09 if has("Pointy_Nose") else 0.0,
-        lip_thickness=(0.095 if has("Big_Lips") else 0.062) + u(-0.006, 0.006),
-        mouth_open=(0.13 if has("Mouth_Slightly_Open") else 0.0)
-        + (u(0.0, 0.03) if has("Mouth_Slightly_Open") else 0),
-        smile=(1.0 if has("Smiling") else 0.0) + u(-0.15, 0.15),
+        lip_thickness=_geo(0.095 if has("Big_Lips") else 0.062, 0.062, g) + u(-0.006, 0.006),
+        mouth_open=_geo(
+            (0.13 if has("Mouth_Slightly_Open") else 0.0)
+            + (u(0.0, 0.03) if has("Mouth_Slightly_Open") else 0),
+            0.0,
+            g,
+        ),
+        smile=_geo(1.0 if has("Smiling") else 0.0, 0.0, g) + u(-0.15, 0.15),
         mouth_half_width=0.31 + u(-0.02, 0.02),
-        asymmetry=(0.0 if has("Attractive") else u(0.02, 0.04) * (1.0 if u() < 0.5 else -1.0)),
+        asymmetry=_geo(0.0 if has("Attractive") else u(0.02, 0.04) * (1.0 if u() < 0.5 else -1.0), 0.0, g),
     )
     if has("Pale_Skin"):
         skin = _rgb([c + d for c, d in zip((242, 226, 216), u(-6, 6, 3))])
@@ -122,7 +147,7 @@ def sample_appearance(labels: np.ndarray, rng: np.random.Generator) -> Appearanc
     return Appearance(
         attrs=attrs, shape=shape, skin=skin, hair=hair, iris=_rgb(u(20, 140, 3)), lips=lips,
         shadow=_rgb(u(60, 200, 3)), clothes=_rgb(u(20, 230, 3)), accessory=_rgb(u(0, 255, 3)),
-        background=background, long_hair=not has("Male") and u() < 0.85, seed=int(u(0, 2**31 - 1)),
+        background=background, long_hair=not has("Male") and u() < LONG_HAIR_RATE, seed=int(u(0, 2**31 - 1)),
     )  # fmt: skip
 
 
@@ -433,8 +458,9 @@ def render(
 
 
 def draw_face(
-    labels: np.ndarray, rng: np.random.Generator, framing: Framing = CELEBA_FRAMING
-) -> tuple[Image.Image, np.ndarray]:
+    labels: np.ndarray, rng: np.random.Generator, framing: Framing = CELEBA_FRAMING,
+    geometry_strength: float = 1.0,
+) -> tuple[Image.Image, np.ndarray]:  # fmt: skip
     """Sample a person and a pose from ``rng`` and draw them: ``(image, landmarks (68, 2) pixels)``."""
-    appearance = sample_appearance(labels, rng)
+    appearance = sample_appearance(labels, rng, geometry_strength)
     return render(appearance, sample_pose(rng, framing), framing, rng)
