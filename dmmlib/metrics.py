@@ -82,13 +82,20 @@ def attribute_table(outputs, targets, tau=0.0, groups: AttributeGroups = PAPER_G
     return table
 
 
-METRIC_COLUMNS = ("accuracy", "balanced_accuracy", "f1", "average_precision", "majority_accuracy")
+#: Columns :func:`mean_table` averages; ``ceiling_accuracy`` is present when an evaluation on synthetic data adds
+#: the generator's Bayes-optimal accuracy (:func:`dmmlib.data.synthetic.ceiling_accuracy`).
+METRIC_COLUMNS = ("accuracy", "balanced_accuracy", "f1", "average_precision", "majority_accuracy", "ceiling_accuracy")
 
 
 def mean_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Means of each metric over all attributes and within the objective and subjective groups."""
+    """Means of each metric over all attributes and within the objective and subjective groups; with a ceiling
+    column, also ``gap_to_ceiling`` (mean ceiling minus mean accuracy: how far the run stopped below the best
+    any model can reach)."""
     columns = [c for c in METRIC_COLUMNS if c in table]
     means = {"all": table[columns].mean()}
     for group in ("objective", "subjective"):
         means[group] = table.loc[table["group"] == group, columns].mean()
-    return pd.DataFrame(means).T
+    frame = pd.DataFrame(means).T
+    if "ceiling_accuracy" in frame and "accuracy" in frame:
+        frame["gap_to_ceiling"] = frame["ceiling_accuracy"] - frame["accuracy"]
+    return frame

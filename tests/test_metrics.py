@@ -81,3 +81,11 @@ def test_group_means_average_the_group_rows():
     assert means.loc["objective", "accuracy"] == pytest.approx((21 + 0.5) / 22)
     assert means.loc["subjective", "accuracy"] == 1.0
     assert means.loc["all", "accuracy"] == pytest.approx(39.5 / 40)
+
+
+def test_mean_table_gives_the_gap_to_a_ceiling_column():
+    outputs, targets = _example()
+    table = attribute_table(outputs, targets, 0.0).assign(ceiling_accuracy=0.9)
+    means = mean_table(table)
+    assert means.loc["all", "gap_to_ceiling"] == pytest.approx(0.9 - means.loc["all", "accuracy"])
+    assert "gap_to_ceiling" not in mean_table(attribute_table(outputs, targets, 0.0))

@@ -182,14 +182,26 @@ def evaluate(ctx: Session, run: Run, split: str = "test", dataset: str = "celeba
 
     cache = run.run_dir / f"eval_{dataset}_{split}.csv"
     if cache.exists():
-        return pd.read_csv(cache, index_col="attribute")
-    model, tau, cfg, _ = train.load_run(run.run_dir)
-    data = celeba_split(ctx, split, cfg) if dataset == "celeba" else lfwa_split(ctx, split, cfg)
-    outputs = validation.predict_dataset(model, data, batch_size=cfg.val_batch_size)
-    targets = data.attributes.numpy() if hasattr(data, "attributes") else _labels(data)
-    table = metrics.attribute_table(outputs, targets, tau, cfg.groups)
-    atomic.write_text(cache, table.to_csv())
-    return table
+        table = pd.read_csv(cache, index_col="attribute")
+    else:
+        model, tau, cfg, _ = train.load_run(run.run_dir)
+        data = celeba_split(ctx, split, cfg) if dataset == "celeba" else lfwa_split(ctx, split, cfg)
+        outputs = validation.predict_dataset(model, data, batch_size=cfg.val_batch_size)
+        targets = data.attributes.numpy() if hasattr(data, "attributes") else _labels(data)
+        table = metrics.attribute_table(outputs, targets, tau, cfg.groups)
+        atomic.write_text(cache, table.to_csv())
+    ceiling = ceiling_accuracy(ctx, split) if dataset == "celeba" else None
+    return table if ceiling is None else table.assign(ceiling_accuracy=[ceiling[a] for a in table.index])
+
+
+def ceiling_accuracy(ctx: Session, split: str = "test") -> dict[str, float] | None:
+    """The best accuracy any model can reach per attribute on a synthetic CelebA split (None for real data):
+    :func:`dmmlib.data.synthetic.ceiling_accuracy`, an upper bound for inputs smaller than the stored images."""
+    if ctx.preset.data == "real":
+        return None
+    from dmmlib.data import synthetic
+
+    return synthetic.ceiling_accuracy(celeba_root(ctx, progress=False), split)
 
 
 def _labels(dataset: LFWA) -> Any:

@@ -1,0 +1,30 @@
+"""Accuracy tables show each run between the majority class and the ceiling."""
+
+import numpy as np
+import pytest
+
+from dmmlib.lab.bounds import CEILING, GAP, MAJORITY, beside_bounds
+from dmmlib.metrics import attribute_table
+
+
+def table(correct_fraction: float, ceiling: float | None = 0.95):
+    """40 attributes, 10 images, labels +1 on 7 of them; the first ``correct_fraction`` of images answered right."""
+    targets = np.where(np.arange(10)[:, None] < 7, 1, -1) * np.ones((10, 40))
+    outputs = targets.copy()
+    outputs[int(10 * correct_fraction):] *= -1
+    frame = attribute_table(outputs, targets, 0.0)
+    return frame if ceiling is None else frame.assign(ceiling_accuracy=ceiling)
+
+
+def test_each_run_sits_between_the_majority_row_and_the_ceiling_row():
+    frame = beside_bounds({"good": table(0.9), "poor": table(0.5)})
+    assert list(frame.index) == ["good", "poor", MAJORITY, CEILING]
+    assert frame.loc["good", "all"] == pytest.approx(0.9)
+    assert frame.loc[MAJORITY, "all"] == pytest.approx(0.7)
+    assert frame.loc["poor", GAP] == pytest.approx(0.95 - 0.5)
+    assert frame.loc[CEILING, GAP] == 0
+
+
+def test_without_a_ceiling_the_table_has_no_ceiling_row_nor_gap():
+    frame = beside_bounds({"run": table(0.9, ceiling=None)})
+    assert CEILING not in frame.index and GAP not in frame.columns
