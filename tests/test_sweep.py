@@ -300,3 +300,28 @@ def test_claims_are_judged_from_paired_values_and_unmeasured_ones_say_so():
     assert verdicts.loc["DMM-CNN - Baseline", "mean"] == pytest.approx(0.02)
     assert "supports the claim" in verdicts.loc["DMM-CNN - Baseline", "sentence"]
     assert verdicts.loc["DMM-CNN - DMM-FAC", "verdict"] == "not measured"
+
+
+# --- what notebooks save for sweeps -------------------------------------------------------------------------------
+
+
+def test_notebook_06_only_selects_variants_in_table_1_order():
+    from dmmlib import variants
+
+    assert variants.select("") == list(variants.VARIANTS)
+    assert variants.select("DMM-CNN, Baseline") == ["Baseline", "DMM-CNN"]
+    with pytest.raises(ValueError, match="unknown variant 'DMM-XYZ'"):
+        variants.select("Baseline,DMM-XYZ")
+
+
+def test_saved_attribute_records_carry_every_metric_with_missing_values_as_null():
+    from dmmlib import metrics
+
+    table = metrics.attribute_table(
+        [[0.5] * 40, [-0.5] * 40, [0.2] * 40], [[1] * 40, [-1] * 40, [1] * 40]
+    )
+    table.loc["Bald", "balanced_accuracy"] = float("nan")
+    records = stats.attribute_records({"DMM-CNN": table})
+    assert len(records) == 40 and records[0]["run"] == "DMM-CNN"
+    assert set(stats.METRICS) | {"run", "attribute", "group"} == set(records[0])
+    assert next(r for r in records if r["attribute"] == "Bald")["balanced_accuracy"] is None
