@@ -147,6 +147,37 @@ def test_collect_is_a_command_of_its_own(finished):
     assert (finished["folder"] / stats.SUMMARY_CSV).is_file()
 
 
+def test_collect_is_safe_on_a_partial_table_2_sweep(tmp_path):
+    """Points written by hand (no papermill): one with notebook 07's results, one started and unfinished."""
+    import json
+
+    from dmmlib import metrics
+
+    folder = tmp_path / "t2"
+    info = {"name": "t2", "resolved_preset": "smoke", "notebooks": ["07_compare_weighting.ipynb"],
+            "grid": {"SEED": [0, 1, 2]}, "fixed": {}, "reference": "ours", "points": ["SEED=0", "SEED=1", "SEED=2"]}
+    (folder / "SEED=2").mkdir(parents=True)
+    (folder / "sweep.json").write_text(json.dumps(info))
+    for seed in (0, 1, 2):
+        (folder / f"SEED={seed}").mkdir(exist_ok=True)
+        (folder / f"SEED={seed}" / "point.json").write_text(json.dumps({"values": {"SEED": seed}}))
+    outputs = [[0.5] * 40, [-0.5] * 40, [0.2] * 40, [-0.1] * 40]
+    for seed in (0, 1):
+        tables = {scheme: metrics.attribute_table(outputs, [[1] * 40, [-1] * 40, [1] * 40, [-1] * 40], tau=shift)
+                  for scheme, shift in (("UW", 0.3), ("DWA", 0.0), ("AW", 0.1 * seed), ("ours", 0.0))}
+        results = folder / f"SEED={seed}" / "runs" / "smoke" / "results" / "07_compare_weighting.json"
+        results.parent.mkdir(parents=True)
+        results.write_text(json.dumps({"results": {stats.RESULTS_KEY: stats.attribute_records(tables)}}))
+    got = stats.collect("t2", folder)
+    assert (got.points_with_results, got.points_total) == (2, 3)
+    paired = pd.read_csv(folder / stats.PAIRED_CSV)
+    assert set(paired["run"]) == {"UW", "DWA", "AW"} and set(paired["reference"]) == {"ours"}
+    row = paired[(paired["run"] == "UW") & (paired["metric"] == "accuracy") & (paired["scope"] == "all")].iloc[0]
+    assert row["n"] == 2 and row["mean"] == pytest.approx(-0.25)  # tau 0.3 misreads the 0.2 outputs: 1 of 4 wrong
+    summary = pd.read_csv(folder / stats.SUMMARY_CSV)
+    assert set(summary["n"]) == {2}
+
+
 # --- resuming, failures, shards -----------------------------------------------------------------------------------
 
 
