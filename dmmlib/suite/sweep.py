@@ -494,6 +494,9 @@ def _run_points(spec: Spec, preset: str, root: Path, shared: Path, todo: list[tu
                 else:
                     outcome.failed.append(_read_failure(pid, point_dir, code, log))
                     bar.write(f"point {pid} failed (details at the end)")
+        except Exception as error:  # preparing the point failed (disk, links): report it as that point's failure
+            with lock:
+                outcome.failed.append(PointFailure(pid, None, None, f"{type(error).__name__}: {error}", None, None))
         finally:
             with lock:
                 running.discard(pid)
