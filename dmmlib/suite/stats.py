@@ -29,6 +29,7 @@ import pandas as pd
 
 from dmmlib.attributes import PAPER_GROUPS
 from dmmlib.data import atomic
+from dmmlib.suite import paths
 from dmmlib.variants import VARIANTS
 
 METRICS = ("accuracy", "balanced_accuracy", "f1", "average_precision")
@@ -39,7 +40,18 @@ RESULTS_KEY = "per attribute metrics"
 REPLICATE_KEYS = ("SEED",)
 CONFIDENCE = 0.95
 RESULTS_CSV, SUMMARY_CSV, PAIRED_CSV = "results.csv", "summary.csv", "paired.csv"
+SWEEP_FILE = "sweep.json"  #: the resolved spec a sweep writes into its folder when it starts
 BASE_COLUMNS = ["point", "notebook", "run", "attribute", "group", "metric", "value"]
+
+
+def sweeps_root() -> Path:
+    """``build/sweeps/``: one folder per sweep."""
+    return paths.build_dir() / "sweeps"
+
+
+def sweep_dir(name: str) -> Path:
+    """``build/sweeps/<name>/``: a sweep's points, shared data and collected tables."""
+    return sweeps_root() / name
 
 
 # ------------------------------------------------------------------------------------------------ intervals
@@ -101,7 +113,7 @@ class Collected:
 
 
 def _sweep_info(folder: Path) -> dict[str, Any]:
-    path = folder / "sweep.json"
+    path = folder / SWEEP_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{folder} holds no sweep (no sweep.json): run `python -m dmmlib.suite sweep SPEC` "
                                 "first")  # fmt: skip
@@ -182,9 +194,7 @@ def conditions_of(parameters: Sequence[str], grid: Sequence[str]) -> list[str]:
 
 def collect(name: str, folder: Path | None = None, write: bool = True, quiet: bool = False) -> Collected:
     """Gather a sweep's results and write results.csv, summary.csv and paired.csv into its folder."""
-    from dmmlib.suite import sweep
-
-    folder = folder or sweep.sweep_dir(name)
+    folder = folder or sweep_dir(name)
     info = _sweep_info(folder)
     notes: list[str] = []
     point_names = info.get("points") or sorted(p.name for p in folder.iterdir() if (p / "point.json").is_file())

@@ -51,12 +51,12 @@ from typing import Any
 import yaml
 
 from dmmlib.data import atomic
-from dmmlib.suite import manifest, paths, presets
+from dmmlib.suite import manifest, paths, presets, stats
+from dmmlib.suite.stats import SWEEP_FILE, sweep_dir, sweeps_root
 
 SPEC_KEYS = ("name", "preset", "notebooks", "grid", "fixed", "reference", "description")
 REQUIRED_KEYS = ("name", "preset", "notebooks", "grid")
 POINT_FILE, DONE_FILE, FAILED_FILE, LOG_FILE = "point.json", "done.json", "failed.json", "log.txt"
-SWEEP_FILE = "sweep.json"
 SHARED = "shared"
 #: Parameters a spec may not set: the preset has its own key.
 RESERVED = ("PRESET",)
@@ -231,10 +231,6 @@ def parse_shard(text: str) -> tuple[int, int]:
 def shard_of(items: Sequence[Any], index: int, count: int) -> list[Any]:
     """The ``index``-th (1-based) of ``count`` disjoint slices: every count-th item, so slices are balanced."""
     return list(items[index - 1 :: count])
-
-
-def sweep_dir(name: str) -> Path:
-    return paths.build_dir() / "sweeps" / name
 
 
 def signature(spec: Spec, preset: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -432,8 +428,6 @@ def run_sweep(spec: Spec, *, jobs: int = 1, shard: tuple[int, int] = (1, 1), dry
     print(f"sweep {spec.name}: {len(outcome.ran)} point(s) ran, {len(outcome.skipped)} skipped (already done), "
           f"{len(outcome.failed)} failed, in {outcome.seconds:.1f} s", flush=True)  # fmt: skip
     if collect_results:
-        from dmmlib.suite import stats
-
         stats.collect(spec.name)
     return outcome
 
@@ -576,7 +570,7 @@ def check_study_parameters(sweeps: Any, seeds: Any) -> None:
 def finished_sweeps(preset: str) -> list[str]:
     """Names of the sweeps under ``build/sweeps/`` that ran with ``preset`` and have at least one finished point."""
     found = []
-    root = sweep_dir("x").parent
+    root = sweeps_root()
     for info_path in sorted(root.glob(f"*/{SWEEP_FILE}")) if root.is_dir() else []:
         info = json.loads(info_path.read_text())
         if info.get("resolved_preset") == preset and any(info_path.parent.glob(f"*/{DONE_FILE}")):
@@ -621,14 +615,12 @@ def study(preset: str, sweeps: str = "", *, seeds: int = 0, first_seed: int = 0,
     points at once (0: one per core). A failed point raises, naming it."""
     import pandas as pd
 
-    from dmmlib.suite import stats
-
     names = [n.strip() for n in sweeps.split(",") if n.strip()]
     if not names and preset not in STUDY_PLANS:
         names = finished_sweeps(preset)
         if not names:
             return Study([], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                         [f"no sweep with the {preset} preset under {sweep_dir('x').parent} yet, and this preset runs "
+                         [f"no sweep with the {preset} preset under {sweeps_root()} yet, and this preset runs "
                           "none itself: run one (README, 'Batch sweeps') and pass its name as SWEEP"])  # fmt: skip
     if not names:
         spec = study_spec(preset, seeds, first_seed)
@@ -640,7 +632,7 @@ def study(preset: str, sweeps: str = "", *, seeds: int = 0, first_seed: int = 0,
     description = []
     for name in names:
         if not (sweep_dir(name) / SWEEP_FILE).is_file():
-            raise FileNotFoundError(f"SWEEP={name!r}: no sweep of that name under {sweep_dir(name).parent}; run "
+            raise FileNotFoundError(f"SWEEP={name!r}: no sweep of that name under {sweeps_root()}; run "
                                     f"`make sweep SPEC=sweeps/{name}.yml` first")  # fmt: skip
         got = stats.collect(name)
         info = json.loads((sweep_dir(name) / SWEEP_FILE).read_text())
@@ -686,8 +678,6 @@ def _sweep_command(args: argparse.Namespace) -> int:
 
 
 def _collect_command(args: argparse.Namespace) -> int:
-    from dmmlib.suite import stats
-
     name = args.name
     if name.endswith((".yml", ".yaml")) and Path(name).is_file():
         name = load_spec(name).name
