@@ -73,6 +73,11 @@ bench: setup ## Run the benchmarks in bench/ and write build/bench/summary.json
 gpu-check: setup ## On a CUDA machine: images/s Baseline vs DMM-CNN, one Algorithm 1 update, peak memory (exit 3: no GPU)
 	$(PY) -m bench.gpu_check
 
+.PHONY: sweep
+sweep: setup ## Papermill batch sweep, then collect: make sweep SPEC=sweeps/table1-seeds.yml JOBS=2 [SHARD=1/4]
+	@test -n "$(SPEC)" || { echo "make sweep: set SPEC=sweeps/<name>.yml (the specs are in sweeps/)"; exit 2; }
+	$(PY) -m dmmlib.suite sweep $(SPEC) --jobs $(or $(JOBS),1) $(if $(SHARD),--shard $(SHARD))
+
 clean: ## Remove build/, runs/ and caches (keeps .venv; `rm -rf .venv` to redo setup)
 	rm -rf build runs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

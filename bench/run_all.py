@@ -31,6 +31,7 @@ from bench import (
     landmark_paths,
     notebook_suite,
     step_time_cpu,
+    sweep_parallel,
     synthetic_speed,
     validation_overhead,
 )
@@ -53,6 +54,8 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "synthetic_generation": lambda: synthetic_speed.run(
             num=48 if q else 400, rounds=2 if q else 9, scratch_parent=paths.build_dir() / "bench"
         ),
+        "sweep_parallel": lambda: sweep_parallel.run(points=2 if q else 4, rounds=1,
+                                                     scratch_parent=paths.build_dir() / "bench"),
         "notebooks_smoke": lambda: notebook_suite.run("smoke"),
         "notebooks_teach": lambda: notebook_suite.run("teach"),
     }

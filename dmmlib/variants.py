@@ -8,6 +8,7 @@ Each :class:`VariantSpec` says which parts of DMM-CNN a variant keeps: the landm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -44,3 +45,14 @@ def get_variant(name: str) -> VariantSpec:
         return VARIANTS[name]
     except KeyError:
         raise ValueError(f"unknown variant {name!r}; valid variants: {', '.join(VARIANTS)}") from None
+
+
+def select(names: str | Sequence[str] = "") -> list[str]:
+    """Variant names in Table 1 order from a list or a comma-separated string; empty means all seven.
+
+    An unknown name raises ``ValueError`` listing the valid ones (as :func:`get_variant`).
+    """
+    if isinstance(names, str):
+        names = [part.strip() for part in names.split(",") if part.strip()]
+    wanted = {get_variant(name).name for name in names}
+    return [name for name in VARIANTS if not wanted or name in wanted]

@@ -234,3 +234,11 @@ def test_gpu_check_logic_runs_on_the_cpu_with_a_tiny_model(tmp_path: Path, capsy
     )
     assert result["step_ratio"]["met"] == (result["step_ratio"]["value"] <= 1.10)
     assert "step time DMM-CNN / Baseline" in capsys.readouterr().out
+
+
+def test_sweep_parallel_figure_is_the_median_of_per_round_wall_time_ratios():
+    from bench import sweep_parallel
+
+    entry = sweep_parallel.entry({2: [6.0, 7.0, 9.0], 1: [10.0, 10.0, 10.0]}, points=4, cores=2)
+    assert entry["ratio"] == pytest.approx(0.7) and entry["goal"] == "<= 0.65" and entry["met"] is False
+    assert entry["raw"]["round_ratios"] == [0.6, 0.7, 0.9]

@@ -113,3 +113,15 @@ def test_group_means_check_rejects_a_mean_of_group_means():
 
     with pytest.raises(checks.ExerciseFailed, match="group means, all"):
         checks.check_group_means(mean_of_means)
+
+
+def test_paired_interval_check_rejects_the_normal_quantile():
+    from scipy import stats
+
+    def normal_interval(a, b, confidence):
+        d = a - b
+        half = stats.norm.ppf((1 + confidence) / 2) * d.std(ddof=1) / np.sqrt(len(d))
+        return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+    with pytest.raises(checks.ExerciseFailed, match="Student"):
+        checks.check_paired_interval(normal_interval)

@@ -12,5 +12,6 @@ Built on the method (``dmmlib.*``); the method never imports it.
 | :mod:`~dmmlib.lab.gallery` | image galleries of the datasets |
 | :mod:`~dmmlib.lab.model_summary` | parameter counts and shapes of the variants |
 | :mod:`~dmmlib.lab.landmark_timing` | the small landmark-path timing a notebook runs in seconds |
+| :mod:`~dmmlib.lab.seed_study` | means with 95% intervals over seeds, paired differences (notebook 11) |
 | :mod:`~dmmlib.lab.paper` | the numbers the paper reports (Tables 1-3, per attribute), from ``dmmlib/resources`` |
 """

@@ -190,3 +190,30 @@ def check_group_means(group_means: Callable[[Any], dict[str, float]]) -> bool:
     for group in ("all", "objective", "subjective"):
         _compare(name, group, got[group], means.loc[group, "accuracy"], hint)
     return _passed(name, 3)
+
+
+def check_paired_interval(paired_interval: Callable[[np.ndarray, np.ndarray, float], tuple[float, float, float]]) -> bool:
+    """``paired_interval(a, b, confidence) -> (mean, low, high)``: the Student-t confidence interval of the mean
+    paired difference ``a - b`` (one value per seed for two runs)."""
+    from scipy import stats
+
+    name = "paired interval"
+    rng = np.random.default_rng(3)
+    cases = [
+        (np.array([0.81, 0.83, 0.80]), np.array([0.80, 0.80, 0.79]), 0.95),
+        (rng.normal(0.85, 0.01, 5), rng.normal(0.84, 0.01, 5), 0.95),
+        (rng.normal(0.9, 0.02, 8), rng.normal(0.9, 0.02, 8), 0.9),
+    ]
+    hint = ("take the differences d = a - b per seed; the interval is mean(d) +- t * sd(d) / sqrt(n) with the sample "
+            "sd (ddof=1) and t the (1 + confidence) / 2 quantile of Student's t with n - 1 degrees of freedom "
+            "(scipy.stats.t.ppf), not the normal 1.96")  # fmt: skip
+    for number, (a, b, confidence) in enumerate(cases, start=1):
+        d = a - b
+        mean = d.mean()
+        half = stats.t.ppf((1 + confidence) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+        got = _call(name, paired_interval, a.copy(), b.copy(), confidence)
+        if not isinstance(got, tuple) or len(got) != 3:
+            raise ExerciseFailed(f"{name}: return a tuple (mean, low, high), got {got!r}. Hint: {hint}")
+        _compare(name, f"case {number}", np.array(got, dtype=float), np.array([mean, mean - half, mean + half]), hint,
+                 atol=1e-9)  # fmt: skip
+    return _passed(name, len(cases))

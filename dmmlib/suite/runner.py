@@ -99,7 +99,12 @@ def main(argv: list[str] | None = None) -> int:
         presets.add_arguments(command)
     run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
     book.add_argument("--check", action="store_true", help="then check every page in headless chromium")
+    from dmmlib.suite import sweep  # `sweep` and `collect` live in dmmlib/suite/sweep.py
+
+    sweep.add_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in sweep.COMMANDS:
+        return sweep.dispatch(args)
     try:
         if args.command == "run":
             run_suite(args.preset, args.data_dir, args.lfwa_dir, args.only)

@@ -1,0 +1,324 @@
+"""Statistics across the points of a sweep: tidy results, means with 95% intervals, paired differences, verdicts.
+
+``collect(name)`` reads ``<point>/runs/<preset>/results/<notebook stem>.json`` of every point of
+``build/sweeps/<name>/`` that has one (a partial sweep is fine) and writes beside the points:
+
+- ``results.csv``: one row per point x notebook x run (variant or weighting scheme) x attribute x metric, with the
+  point's parameters as columns and the attribute's ``group`` (objective/subjective, the paper's split);
+- ``summary.csv``: per notebook x run x metric x scope (all attributes, objective, subjective): over the points,
+  n, mean, sd and the 95% confidence interval (Student t); the value of a point is the mean over the attributes in
+  scope. Grid parameters other than ``SEED`` split the summary (each of their values is summarised on its own);
+- ``paired.csv``: per run, its difference from the spec's ``reference`` run at the same point (same seed), with
+  n, mean, sd, 95% interval and the paired t-test's p value.
+
+:func:`claims` turns paired intervals into verdicts on the paper's claims: an interval above zero *supports* the
+claim, one below zero *contradicts* it, one that contains zero *cannot decide*.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmmlib.attributes import PAPER_GROUPS
+from dmmlib.data import atomic
+from dmmlib.suite import paths
+from dmmlib.variants import VARIANTS
+
+METRICS = ("accuracy", "balanced_accuracy", "f1", "average_precision")
+SCOPES = ("all", "objective", "subjective")
+#: Where notebooks 06 and 07 save their per-run, per-attribute metrics inside their results JSON.
+RESULTS_KEY = "per attribute metrics"
+#: Grid parameters whose values are replicates (averaged over), not conditions (summarised separately).
+REPLICATE_KEYS = ("SEED",)
+CONFIDENCE = 0.95
+RESULTS_CSV, SUMMARY_CSV, PAIRED_CSV = "results.csv", "summary.csv", "paired.csv"
+SWEEP_FILE = "sweep.json"  #: the resolved spec a sweep writes into its folder when it starts
+BASE_COLUMNS = ["point", "notebook", "run", "attribute", "group", "metric", "value"]
+
+
+def sweeps_root() -> Path:
+    """``build/sweeps/``: one folder per sweep."""
+    return paths.build_dir() / "sweeps"
+
+
+def sweep_dir(name: str) -> Path:
+    """``build/sweeps/<name>/``: a sweep's points, shared data and collected tables."""
+    return sweeps_root() / name
+
+
+# ------------------------------------------------------------------------------------------------ intervals
+def interval(values: Sequence[float], confidence: float = CONFIDENCE) -> dict[str, float]:
+    """n, mean, sd and the Student-t confidence interval of the mean of ``values`` (NaNs dropped)."""
+    from scipy import stats as st
+
+    array = np.asarray(values, dtype=np.float64)
+    array = array[~np.isnan(array)]
+    n = len(array)
+    mean = float(array.mean()) if n else math.nan
+    if n < 2:
+        return {"n": n, "mean": mean, "sd": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    sd = float(array.std(ddof=1))
+    if sd == 0.0:
+        return {"n": n, "mean": mean, "sd": 0.0, "ci_low": mean, "ci_high": mean}
+    low, high = st.t.interval(confidence, n - 1, loc=mean, scale=sd / math.sqrt(n))
+    return {"n": n, "mean": mean, "sd": sd, "ci_low": float(low), "ci_high": float(high)}
+
+
+def paired_interval(values: Sequence[float], against: Sequence[float],
+                    confidence: float = CONFIDENCE) -> dict[str, float]:  # fmt: skip
+    """The interval of the mean paired difference ``values - against`` and the paired t-test's p value."""
+    from scipy import stats as st
+
+    diff = np.asarray(values, dtype=np.float64) - np.asarray(against, dtype=np.float64)
+    diff = diff[~np.isnan(diff)]
+    out = interval(diff, confidence)
+    out["p_value"] = float(st.ttest_1samp(diff, 0.0).pvalue) if len(diff) >= 2 and out["sd"] > 0 else math.nan
+    return out
+
+
+def attribute_records(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Run name -> per-attribute table (:func:`dmmlib.metrics.attribute_table`) as the JSON records notebooks save
+    under :data:`RESULTS_KEY`: one per run x attribute with group, accuracy, balanced accuracy, F1 and AP."""
+    records = []
+    for run, table in tables.items():
+        for attribute, row in table.iterrows():
+            values = {m: (None if pd.isna(row[m]) else round(float(row[m]), 6)) for m in METRICS if m in row}
+            records.append({"run": run, "attribute": attribute, "group": row.get("group"), **values})
+    return records
+
+
+# ----------------------------------------------------------------------------------------------- collection
+@dataclass
+class Collected:
+    """A sweep's tidy results and statistics (frames may be empty for a sweep with no results yet)."""
+
+    name: str
+    folder: Path
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    paired: pd.DataFrame
+    parameters: list[str]
+    reference: str | None
+    points_with_results: int
+    points_total: int
+    notes: list[str]
+
+
+def _sweep_info(folder: Path) -> dict[str, Any]:
+    path = folder / SWEEP_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} holds no sweep (no sweep.json): run `python -m dmmlib.suite sweep SPEC` "
+                                "first")  # fmt: skip
+    return json.loads(path.read_text())
+
+
+def _point_rows(point_dir: Path, info: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
+    job_path = point_dir / "point.json"
+    if not job_path.is_file():
+        return []
+    job = json.loads(job_path.read_text())
+    parameters = {**info.get("fixed", {}), **job["values"]}
+    preset = info["resolved_preset"]
+    rows = []
+    for file in info["notebooks"]:
+        stem = Path(file).stem
+        path = point_dir / "runs" / preset / "results" / f"{stem}.json"
+        if not path.is_file():
+            continue
+        body = json.loads(path.read_text()).get("results", {})
+        records = body.get(RESULTS_KEY)
+        if not isinstance(records, list):
+            notes.append(f"{point_dir.name}: {path.name} has no {RESULTS_KEY!r} (saved by an older notebook?)")
+            continue
+        for record in records:
+            for metric in METRICS:
+                if metric in record:
+                    value = record[metric]
+                    rows.append({"point": point_dir.name, **parameters, "notebook": stem, "run": record["run"],
+                                 "attribute": record["attribute"], "group": PAPER_GROUPS.group_of(record["attribute"]),
+                                 "metric": metric, "value": math.nan if value is None else float(value)})  # fmt: skip
+    return rows
+
+
+def point_values(results: pd.DataFrame, keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Per point x notebook x run x metric x scope: the mean over the attributes in scope (column ``value``)."""
+    ids = ["point", *keys, "notebook", "run", "metric"]
+    if results.empty:
+        return pd.DataFrame(columns=[*ids, "scope", "value"])
+    parts = []
+    for scope in SCOPES:
+        part = results if scope == "all" else results[results["group"] == scope]
+        means = part.groupby(ids, sort=False, dropna=False)["value"].mean().reset_index()
+        parts.append(means.assign(scope=scope))
+    return pd.concat(parts, ignore_index=True)[[*ids, "scope", "value"]]
+
+
+def summarise(values: pd.DataFrame, conditions: Sequence[str] = ()) -> pd.DataFrame:
+    """n, mean, sd, 95% interval over points, per condition x notebook x run x metric x scope."""
+    by = [*conditions, "notebook", "run", "metric", "scope"]
+    columns = [*by, "n", "mean", "sd", "ci_low", "ci_high"]
+    if values.empty:
+        return pd.DataFrame(columns=columns)
+    rows = [{**dict(zip(by, key)), **interval(group["value"])}
+            for key, group in values.groupby(by, sort=False, dropna=False)]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def paired(values: pd.DataFrame, reference: str, conditions: Sequence[str] = ()) -> pd.DataFrame:
+    """Each run minus ``reference`` at the same point, per condition x notebook x metric x scope."""
+    by = [*conditions, "notebook", "metric", "scope"]
+    columns = [*by[:-2], "run", "reference", "metric", "scope", "n", "mean", "sd", "ci_low", "ci_high", "p_value"]
+    rows = []
+    for key, group in values.groupby(by, sort=False, dropna=False) if not values.empty else []:
+        wide = group.pivot_table(index="point", columns="run", values="value", aggfunc="first", dropna=False)
+        if reference not in wide:
+            continue
+        for run in [r for r in dict.fromkeys(group["run"]) if r != reference]:
+            rows.append({**dict(zip(by, key)), "run": run, "reference": reference,
+                         **paired_interval(wide[run], wide[reference])})  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def conditions_of(parameters: Sequence[str], grid: Sequence[str]) -> list[str]:
+    """The grid parameters that split summaries (all but the replicate keys such as SEED)."""
+    return [p for p in parameters if p in grid and p not in REPLICATE_KEYS]
+
+
+def collect(name: str, folder: Path | None = None, write: bool = True, quiet: bool = False) -> Collected:
+    """Gather a sweep's results and write results.csv, summary.csv and paired.csv into its folder."""
+    folder = folder or sweep_dir(name)
+    info = _sweep_info(folder)
+    notes: list[str] = []
+    point_names = info.get("points") or sorted(p.name for p in folder.iterdir() if (p / "point.json").is_file())
+    rows: list[dict[str, Any]] = []
+    with_results = 0
+    for point in point_names:
+        found = _point_rows(folder / point, info, notes)
+        with_results += bool(found)
+        rows.extend(found)
+    grid = list(info.get("grid", {}))
+    parameters = grid + [k for k in info.get("fixed", {}) if k not in grid]
+    results = pd.DataFrame(rows, columns=["point", *parameters, *BASE_COLUMNS[1:]])
+    conditions = conditions_of(parameters, grid)
+    values = point_values(results, conditions)
+    summary = summarise(values, conditions)
+    reference = info.get("reference")
+    paired_frame = paired(values, reference, conditions) if reference else pd.DataFrame()
+    if reference and not results.empty and reference not in set(results["run"]):
+        notes.append(f"reference run {reference!r} is in no result (runs: {', '.join(dict.fromkeys(results['run']))})")
+    collected = Collected(name, folder, results, summary, paired_frame, parameters, reference, with_results,
+                          len(point_names), notes)  # fmt: skip
+    if write:
+        atomic.write_text(folder / RESULTS_CSV, results.to_csv(index=False))
+        atomic.write_text(folder / SUMMARY_CSV, summary.to_csv(index=False))
+        atomic.write_text(folder / PAIRED_CSV, paired_frame.to_csv(index=False))
+    if not quiet:
+        for note in notes:
+            print(f"collect {name}: note: {note}")
+        print(f"collect {name}: {with_results} of {len(point_names)} point(s) have results; wrote {RESULTS_CSV} "
+              f"({len(results)} rows), {SUMMARY_CSV}, {PAIRED_CSV} in {folder}")  # fmt: skip
+    return collected
+
+
+def load(name: str, folder: Path | None = None) -> Collected:
+    """A sweep's statistics, collected afresh from its points (nothing written)."""
+    return collect(name, folder, write=False, quiet=True)
+
+
+# --------------------------------------------------------------------------------------------------- claims
+@dataclass(frozen=True)
+class Claim:
+    """"``better`` beats ``worse``" in notebook ``notebook`` (a stem prefix), as the paper states it."""
+
+    claim: str
+    better: str
+    worse: str
+    notebook: str
+
+
+def paper_claims() -> list[Claim]:
+    """The paper's comparative claims (Table 1 ablations, Table 2 weighting schemes), one pair per row."""
+    table1 = [Claim("every variant beats Baseline", name, "Baseline", "06") for name in VARIANTS if name != "Baseline"]
+    table1 += [
+        Claim("DMM-CNN beats DMM-FAC (the landmark task helps)", "DMM-CNN", "DMM-FAC", "06"),
+        Claim("dynamic beats fixed weights", "DMM-CNN", "DMM-EQ-AT", "06"),
+        Claim("dynamic beats fixed weights", "DMM-DW-FIX", "DMM-EQ-FIX", "06"),
+        Claim("adaptive beats fixed thresholds", "DMM-CNN", "DMM-DW-FIX", "06"),
+        Claim("adaptive beats fixed thresholds", "DMM-EQ-AT", "DMM-EQ-FIX", "06"),
+    ]
+    table2 = [Claim("Eq. 4 (ours) beats the other weighting schemes", "ours", other, "07")
+              for other in ("UW", "DWA", "AW")]  # fmt: skip
+    return table1 + table2
+
+
+def verdict(low: float, high: float) -> str:
+    """"supports" (interval above 0), "contradicts" (below 0) or "cannot decide" (contains 0, or no interval)."""
+    if math.isnan(low) or math.isnan(high):
+        return "cannot decide"
+    if low > 0:
+        return "supports"
+    if high < 0:
+        return "contradicts"
+    return "cannot decide"
+
+
+def with_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (with ``ci_low`` / ``ci_high`` of differences, as paired.csv) plus a ``verdict`` column."""
+    if frame.empty or "ci_low" not in frame:
+        return frame.assign(verdict=pd.Series(dtype=object))
+    return frame.assign(verdict=[verdict(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])])
+
+
+def claims(values: pd.DataFrame, metric: str = "accuracy", scope: str = "all",
+           claim_list: Sequence[Claim] | None = None) -> pd.DataFrame:  # fmt: skip
+    """One row per claim: the paired interval of ``better - worse`` over points and its verdict, with a sentence.
+
+    ``values`` is :func:`point_values` of one condition (for several conditions, select one first). Claims whose
+    runs are not in ``values`` get the verdict "not measured".
+    """
+    rows = []
+    for claim in claim_list or paper_claims():
+        part = values[(values["metric"] == metric) & (values["scope"] == scope)
+                      & values["notebook"].astype(str).str.startswith(claim.notebook)] if len(values) else values
+        wide = part.pivot_table(index="point", columns="run", values="value", aggfunc="first") if len(part) else None
+        row = {"claim": claim.claim, "comparison": f"{claim.better} - {claim.worse}", "metric": metric,
+               "scope": scope}  # fmt: skip
+        if wide is None or claim.better not in wide or claim.worse not in wide:
+            rows.append({**row, "n": 0, "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                         "verdict": "not measured",
+                         "sentence": f"{claim.claim}: {claim.better} vs {claim.worse} was not run in this sweep "
+                                     "- not measured."})  # fmt: skip
+            continue
+        stats = paired_interval(wide[claim.better], wide[claim.worse])
+        word = verdict(stats["ci_low"], stats["ci_high"])
+        rows.append({**row, "n": stats["n"], "mean": stats["mean"], "ci_low": stats["ci_low"],
+                     "ci_high": stats["ci_high"], "verdict": word,
+                     "sentence": sentence(claim, stats, word, metric)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _points(x: float) -> str:
+    return "nan" if math.isnan(x) else f"{100 * x:+.2f}"
+
+
+def sentence(claim: Claim, stats: dict[str, float], word: str, metric: str = "accuracy") -> str:
+    """The verdict on one claim in words, from its numbers."""
+    label = metric.replace("_", " ")
+    if stats["n"] < 2:
+        reason = f"only {stats['n']} paired point(s): no interval"
+    else:
+        reason = (f"95% CI [{_points(stats['ci_low'])}, {_points(stats['ci_high'])}] points over {stats['n']} "
+                  "seeds")  # fmt: skip
+    conclusion = {"supports": "the interval lies above zero: supports the claim",
+                  "contradicts": "the interval lies below zero: contradicts the claim",
+                  "cannot decide": "the interval contains zero: cannot decide"}[word]  # fmt: skip
+    return (f"{claim.claim}: {claim.better} - {claim.worse} = {_points(stats['mean'])} points of mean {label} "
+            f"({reason}); {conclusion}.")  # fmt: skip

@@ -1,0 +1,358 @@
+"""Batch sweeps (``python -m dmmlib.suite sweep`` / ``collect``): parallel, resumable, shardable, with statistics.
+
+Every sweep here runs the smoke preset into a temporary build folder (``DMM_BUILD_DIR``, ``DMM_RUNS_DIR``), never
+into the repository's ``build/``. One finished run of ``sweeps/smoke-seeds.yml`` (three seeds, two jobs) is shared
+by the tests that only read it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats as scipy_stats
+
+from dmmlib.suite import paths, stats, sweep
+
+SMOKE_SPEC = paths.repo_root() / "sweeps" / "smoke-seeds.yml"
+SUMMARY_LINE = re.compile(r"(\d+) point\(s\) ran, (\d+) skipped \(already done\), (\d+) failed")
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dmmlib.suite", *args], capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+def counts(result: subprocess.CompletedProcess) -> tuple[int, int, int]:
+    """(ran, skipped, failed) from the sweep's closing line."""
+    match = SUMMARY_LINE.search(result.stdout)
+    assert match, result.stdout + result.stderr
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def write_spec(folder: Path, **fields) -> Path:
+    path = folder / f"{fields.get('name', 'spec')}.yml"
+    path.write_text(yaml.safe_dump(fields, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def build_dir(tmp_path_factory) -> Path:
+    """A temporary build and runs folder for the whole module (inherited by every sweep process)."""
+    base = tmp_path_factory.mktemp("sweeps")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DMM_BUILD_DIR", str(base / "build"))
+        patch.setenv("DMM_RUNS_DIR", str(base / "runs"))
+        patch.delenv("DMM_PRESET", raising=False)
+        yield base / "build"
+
+
+@pytest.fixture(scope="module")
+def finished(build_dir) -> dict:
+    """``sweeps/smoke-seeds.yml`` run once with two jobs, and then repeated."""
+    first = run_cli("sweep", str(SMOKE_SPEC), "--jobs", "2")
+    started = time.perf_counter()
+    again = run_cli("sweep", str(SMOKE_SPEC), "--jobs", "2")
+    repeat_seconds = time.perf_counter() - started
+    folder = build_dir / "sweeps" / "smoke-seeds"
+    return {"first": first, "again": again, "repeat_seconds": repeat_seconds, "folder": folder,
+            "spec": sweep.load_spec(SMOKE_SPEC)}  # fmt: skip
+
+
+# --- a whole sweep ------------------------------------------------------------------------------------------------
+
+
+def test_a_three_seed_smoke_sweep_with_two_jobs_writes_one_folder_per_point(finished):
+    assert finished["first"].returncode == 0, finished["first"].stderr[-3000:]
+    assert counts(finished["first"]) == (3, 0, 0)
+    folder = finished["folder"]
+    for seed in (0, 1, 2):
+        point = folder / f"SEED={seed}"
+        assert (point / sweep.DONE_FILE).is_file()
+        assert (point / "06_run_ablations.ipynb").is_file()
+        assert (point / "runs" / "smoke" / "results" / "06_run_ablations.json").is_file()
+        assert (point / "runs" / "smoke" / "data").resolve() == (folder / "shared" / "data").resolve()
+
+
+def test_each_point_ran_with_its_share_of_the_cores(finished):
+    import json
+
+    done = json.loads((finished["folder"] / "SEED=0" / sweep.DONE_FILE).read_text())
+    assert done["threads"] == max(1, sweep.cores() // 2)
+    assert done["notebooks"]["06_run_ablations.ipynb"] > 0
+
+
+def test_results_csv_has_every_seed_run_attribute_and_metric(finished):
+    results = pd.read_csv(finished["folder"] / stats.RESULTS_CSV)
+    runs = ["Baseline", "DMM-CNN"]  # the spec's ONLY
+    assert sorted(results["SEED"].unique()) == [0, 1, 2]
+    assert set(results["run"]) == set(runs) and set(results["metric"]) == set(stats.METRICS)
+    assert len(results) == 3 * len(runs) * 40 * len(stats.METRICS)
+    assert results.groupby("attribute")["group"].first().value_counts().to_dict() == {"objective": 22,
+                                                                                      "subjective": 18}
+
+
+def test_summary_means_are_the_means_of_results_csv(finished):
+    results = pd.read_csv(finished["folder"] / stats.RESULTS_CSV)
+    summary = pd.read_csv(finished["folder"] / stats.SUMMARY_CSV)
+    for scope in stats.SCOPES:
+        part = results if scope == "all" else results[results["group"] == scope]
+        per_seed = part.groupby(["SEED", "notebook", "run", "metric"])["value"].mean()
+        expected = per_seed.groupby(["notebook", "run", "metric"]).mean()
+        got = summary[summary["scope"] == scope].set_index(["notebook", "run", "metric"])["mean"]
+        pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+    assert (summary["n"] == 3).all()
+
+
+def test_summary_intervals_are_student_t_over_seeds(finished):
+    results = pd.read_csv(finished["folder"] / stats.RESULTS_CSV)
+    summary = pd.read_csv(finished["folder"] / stats.SUMMARY_CSV).set_index(["run", "metric", "scope"])
+    seeds = results[(results["run"] == "DMM-CNN") & (results["metric"] == "accuracy")].groupby("SEED")["value"].mean()
+    low, high = scipy_stats.t.interval(0.95, 2, loc=seeds.mean(), scale=scipy_stats.sem(seeds))
+    row = summary.loc[("DMM-CNN", "accuracy", "all")]
+    assert row["sd"] == pytest.approx(seeds.std(ddof=1))
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_paired_csv_holds_differences_from_the_reference_at_the_same_seed(finished):
+    results = pd.read_csv(finished["folder"] / stats.RESULTS_CSV)
+    paired = pd.read_csv(finished["folder"] / stats.PAIRED_CSV).set_index(["run", "metric", "scope"])
+    accuracy = results[results["metric"] == "accuracy"].groupby(["run", "SEED"])["value"].mean()
+    differences = accuracy["DMM-CNN"] - accuracy["Baseline"]
+    row = paired.loc[("DMM-CNN", "accuracy", "all")]
+    assert row["reference"] == "Baseline" and row["n"] == 3
+    assert row["mean"] == pytest.approx(differences.mean())
+    assert "Baseline" not in paired.index.get_level_values("run")
+
+
+def test_repeating_the_command_skips_every_point_in_under_10_seconds(finished):
+    assert finished["again"].returncode == 0, finished["again"].stderr[-3000:]
+    assert counts(finished["again"]) == (0, 3, 0)
+    assert finished["repeat_seconds"] < 10, f"the repeat took {finished['repeat_seconds']:.1f} s"
+
+
+def test_collect_is_a_command_of_its_own(finished):
+    (finished["folder"] / stats.SUMMARY_CSV).unlink()
+    result = run_cli("collect", "smoke-seeds")
+    assert result.returncode == 0, result.stderr
+    assert "3 of 3 point(s) have results" in result.stdout
+    assert (finished["folder"] / stats.SUMMARY_CSV).is_file()
+
+
+def test_collect_is_safe_on_a_partial_table_2_sweep(tmp_path):
+    """Points written by hand (no papermill): one with notebook 07's results, one started and unfinished."""
+    import json
+
+    from dmmlib import metrics
+
+    folder = tmp_path / "t2"
+    info = {"name": "t2", "resolved_preset": "smoke", "notebooks": ["07_compare_weighting.ipynb"],
+            "grid": {"SEED": [0, 1, 2]}, "fixed": {}, "reference": "ours", "points": ["SEED=0", "SEED=1", "SEED=2"]}
+    (folder / "SEED=2").mkdir(parents=True)
+    (folder / "sweep.json").write_text(json.dumps(info))
+    for seed in (0, 1, 2):
+        (folder / f"SEED={seed}").mkdir(exist_ok=True)
+        (folder / f"SEED={seed}" / "point.json").write_text(json.dumps({"values": {"SEED": seed}}))
+    outputs = [[0.5] * 40, [-0.5] * 40, [0.2] * 40, [-0.1] * 40]
+    for seed in (0, 1):
+        tables = {scheme: metrics.attribute_table(outputs, [[1] * 40, [-1] * 40, [1] * 40, [-1] * 40], tau=shift)
+                  for scheme, shift in (("UW", 0.3), ("DWA", 0.0), ("AW", 0.1 * seed), ("ours", 0.0))}
+        results = folder / f"SEED={seed}" / "runs" / "smoke" / "results" / "07_compare_weighting.json"
+        results.parent.mkdir(parents=True)
+        results.write_text(json.dumps({"results": {stats.RESULTS_KEY: stats.attribute_records(tables)}}))
+    got = stats.collect("t2", folder)
+    assert (got.points_with_results, got.points_total) == (2, 3)
+    paired = pd.read_csv(folder / stats.PAIRED_CSV)
+    assert set(paired["run"]) == {"UW", "DWA", "AW"} and set(paired["reference"]) == {"ours"}
+    row = paired[(paired["run"] == "UW") & (paired["metric"] == "accuracy") & (paired["scope"] == "all")].iloc[0]
+    assert row["n"] == 2 and row["mean"] == pytest.approx(-0.25)  # tau 0.3 misreads the 0.2 outputs: 1 of 4 wrong
+    summary = pd.read_csv(folder / stats.SUMMARY_CSV)
+    assert set(summary["n"]) == {2}
+
+
+# --- resuming, failures, shards -----------------------------------------------------------------------------------
+
+
+def test_after_kill_9_mid_sweep_the_repeat_runs_only_the_missing_points(tmp_path, build_dir):
+    spec = write_spec(tmp_path, name="killed", preset="smoke", notebooks=["06"], grid={"SEED": [0, 1]},
+                      fixed={"EPOCHS": 1, "ONLY": "Baseline"})  # fmt: skip
+    folder = build_dir / "sweeps" / "killed"
+    command = [sys.executable, "-m", "dmmlib.suite", "sweep", str(spec), "--jobs", "1", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(folder.glob(f"*/{sweep.DONE_FILE}")):
+            assert process.poll() is None, "the sweep ended before a point was marked done"
+            assert time.monotonic() < deadline, "no point was marked done in time"
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    done_before = {p.parent.name for p in folder.glob(f"*/{sweep.DONE_FILE}")}
+    assert len(done_before) == 1, "killed after the first point was marked done"
+    time.sleep(1.5)  # orphaned notebook kernels notice their parent is gone within a second
+    repeat = run_cli("sweep", str(spec), "--jobs", "1", "--no-progress")
+    assert repeat.returncode == 0, repeat.stderr[-3000:]
+    assert counts(repeat) == (1, 1, 0)
+    assert {p.parent.name for p in folder.glob(f"*/{sweep.DONE_FILE}")} == {"SEED=0", "SEED=1"}
+
+
+def test_a_point_with_a_bad_parameter_fails_by_id_while_the_others_finish(tmp_path, build_dir):
+    spec = write_spec(tmp_path, name="bad-seed", preset="smoke", notebooks=["06"], grid={"SEED": [0, -1, "x"]},
+                      fixed={"EPOCHS": 1, "ONLY": "Baseline"})  # fmt: skip
+    result = run_cli("sweep", str(spec), "--jobs", "2", "--no-progress")
+    folder = build_dir / "sweeps" / "bad-seed"
+    assert result.returncode == 1
+    assert counts(result) == (1, 0, 2)
+    assert (folder / "SEED=0" / sweep.DONE_FILE).is_file()
+    assert re.search(r"point SEED=-1 failed in 06_run_ablations\.ipynb, cell \d+: ParameterError: parameter SEED "
+                     r"must be >= 0, got -1", result.stderr), result.stderr  # fmt: skip
+    assert re.search(r"point SEED=x failed in 06_run_ablations\.ipynb, cell \d+: ParameterError: parameter SEED "
+                     r"must be an integer", result.stderr), result.stderr  # fmt: skip
+    assert f"partly executed notebook: {folder / 'SEED=-1' / '06_run_ablations.ipynb'}" in result.stderr
+    assert (folder / "SEED=-1" / "06_run_ablations.ipynb").is_file()
+    assert "1 of 3 point(s) have results" in result.stdout  # collected anyway
+
+
+def test_shards_cover_the_grid_exactly_once():
+    spec = sweep.parse_spec({"name": "g", "preset": "smoke", "notebooks": ["06"],
+                             "grid": {"SEED": [0, 1, 2, 3, 4], "EPOCHS": [1, 2]}})  # fmt: skip
+    everything = [sweep.point_id(v) for v in sweep.points(spec)]
+    assert len(everything) == 10 == len(set(everything))
+    for count in (1, 2, 3, 4, 11):
+        slices = [[sweep.point_id(v) for v in sweep.shard_of(sweep.points(spec), i, count)]
+                  for i in range(1, count + 1)]  # fmt: skip
+        assert sorted(sum(slices, [])) == sorted(everything)
+
+
+def test_dry_run_shards_1_of_2_and_2_of_2_list_each_point_once_and_run_nothing(build_dir):
+    listed = []
+    for shard in ("1/2", "2/2"):
+        result = run_cli("sweep", str(SMOKE_SPEC), "--shard", shard, "--dry-run")
+        assert result.returncode == 0, result.stderr
+        listed += re.findall(r"^\s+(SEED=\d+)\s", result.stdout, re.M)
+    assert sorted(listed) == ["SEED=0", "SEED=1", "SEED=2"]
+
+
+def test_point_ids_are_readable_with_sorted_keys():
+    assert sweep.point_id({"SEED": 3, "EPOCHS": 4}) == "EPOCHS=4,SEED=3"
+    assert sweep.point_id({"ONLY": "Baseline,DMM-CNN"}) == "ONLY=Baseline%2CDMM-CNN"
+
+
+@pytest.mark.parametrize("text", ["3", "0/2", "3/2", "a/b"])
+def test_a_bad_shard_is_refused(text):
+    with pytest.raises(ValueError, match="shard"):
+        sweep.parse_shard(text)
+
+
+# --- spec validation ----------------------------------------------------------------------------------------------
+
+GOOD = {"name": "ok", "preset": "smoke", "notebooks": ["06"], "grid": {"SEED": [0, 1]}}
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"),
+    [
+        ({"seeds": [1]}, "seeds", "unknown key"),
+        ({"grid": None}, "grid", "non-empty mapping"),
+        ({"grid": {"SEED": 3}}, "grid.SEED", "list of values"),
+        ({"grid": {"SEED": [1, 1]}}, "grid.SEED", "listed twice"),
+        ({"grid": {"FOO": [1]}}, "grid.FOO", "not a parameter"),
+        ({"fixed": {"SEED": 1}}, "fixed.SEED", "also in grid"),
+        ({"fixed": {"PRESET": "teach"}}, "fixed.PRESET", "top-level 'preset'"),
+        ({"notebooks": ["99"]}, "notebooks", "matches no notebook"),
+        ({"preset": "huge"}, "preset", "not one of"),
+        ({"name": "../up"}, "name", "folder name"),
+        ({"reference": 3}, "reference", "name of a run"),
+    ],
+)
+def test_spec_errors_name_the_file_and_the_key(tmp_path, change, key, message):
+    path = write_spec(tmp_path, **{**GOOD, **change})
+    with pytest.raises(sweep.SpecError) as error:
+        sweep.load_spec(path)
+    assert str(error.value).startswith(f"{path}: {key}: ") and message in str(error.value)
+
+
+def test_a_missing_key_is_named(tmp_path):
+    path = write_spec(tmp_path, **{k: v for k, v in GOOD.items() if k != "notebooks"})
+    with pytest.raises(sweep.SpecError, match=f"^{re.escape(str(path))}: notebooks: missing"):
+        sweep.load_spec(path)
+
+
+def test_a_spec_that_is_not_yaml_is_named(tmp_path):
+    path = tmp_path / "broken.yml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(sweep.SpecError, match=f"{re.escape(str(path))}: not valid YAML"):
+        sweep.load_spec(path)
+
+
+def test_the_command_line_reports_a_bad_spec_with_status_2(tmp_path):
+    path = write_spec(tmp_path, **{**GOOD, "grid": {"SEEDZ": [0]}})
+    result = run_cli("sweep", str(path), "--dry-run")
+    assert result.returncode == 2
+    assert f"{path}: grid.SEEDZ: not a parameter" in result.stderr
+
+
+def test_the_shipped_specs_are_valid():
+    specs = {p.stem: sweep.load_spec(p) for p in sorted((paths.repo_root() / "sweeps").glob("*.yml"))}
+    assert {"table1-seeds", "table2-seeds", "smoke-seeds"} <= set(specs)
+    assert specs["table1-seeds"].notebooks == ("06_run_ablations.ipynb",) and specs["table1-seeds"].preset == "teach"
+    assert len(specs["table1-seeds"].grid["SEED"]) >= 3 and specs["table1-seeds"].reference == "Baseline"
+    assert specs["table2-seeds"].notebooks == ("07_compare_weighting.ipynb",)
+    from dmmlib.suite.pipeline import TABLE2_SCHEMES
+
+    assert specs["table2-seeds"].reference == "ours" == list(TABLE2_SCHEMES)[-1]
+    assert specs["smoke-seeds"].preset == "smoke" and len(specs["smoke-seeds"].grid["SEED"]) == 3
+
+
+# --- verdicts -----------------------------------------------------------------------------------------------------
+
+
+def test_verdicts_follow_the_interval():
+    assert stats.verdict(0.1, 0.3) == "supports"
+    assert stats.verdict(-0.3, -0.1) == "contradicts"
+    assert stats.verdict(-0.1, 0.3) == "cannot decide"
+    assert stats.verdict(float("nan"), float("nan")) == "cannot decide"
+
+
+def test_claims_are_judged_from_paired_values_and_unmeasured_ones_say_so():
+    rows = [{"point": f"SEED={s}", "notebook": "06_run_ablations", "run": run, "metric": "accuracy", "scope": "all",
+             "value": base + 0.01 * s} for s in range(3) for run, base in (("Baseline", 0.80), ("DMM-CNN", 0.82))]
+    verdicts = stats.claims(pd.DataFrame(rows)).set_index("comparison")
+    assert verdicts.loc["DMM-CNN - Baseline", "verdict"] == "supports"  # +2 points at every seed
+    assert verdicts.loc["DMM-CNN - Baseline", "mean"] == pytest.approx(0.02)
+    assert "supports the claim" in verdicts.loc["DMM-CNN - Baseline", "sentence"]
+    assert verdicts.loc["DMM-CNN - DMM-FAC", "verdict"] == "not measured"
+
+
+# --- what notebooks save for sweeps -------------------------------------------------------------------------------
+
+
+def test_notebook_06_only_selects_variants_in_table_1_order():
+    from dmmlib import variants
+
+    assert variants.select("") == list(variants.VARIANTS)
+    assert variants.select("DMM-CNN, Baseline") == ["Baseline", "DMM-CNN"]
+    with pytest.raises(ValueError, match="unknown variant 'DMM-XYZ'"):
+        variants.select("Baseline,DMM-XYZ")
+
+
+def test_saved_attribute_records_carry_every_metric_with_missing_values_as_null():
+    from dmmlib import metrics
+
+    table = metrics.attribute_table(
+        [[0.5] * 40, [-0.5] * 40, [0.2] * 40], [[1] * 40, [-1] * 40, [1] * 40]
+    )
+    table.loc["Bald", "balanced_accuracy"] = float("nan")
+    records = stats.attribute_records({"DMM-CNN": table})
+    assert len(records) == 40 and records[0]["run"] == "DMM-CNN"
+    assert set(stats.METRICS) | {"run", "attribute", "group"} == set(records[0])
+    assert next(r for r in records if r["attribute"] == "Bald")["balanced_accuracy"] is None
