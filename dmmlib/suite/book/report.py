@@ -247,7 +247,7 @@ def render(
             [
                 "",
                 "**One deviation from the paper's method in this preset:** the dynamic weights of Eq. 4 are rescaled to",
-                "mean 1 (`TrainConfig.dynamic_normalise`). Taken literally, Eq. 4 drove every weight below 0.01 on the",
+                "mean 1 (`TrainConfig.dynamic_normalise`). Taken literally, Eq. 4 drove the weights towards zero on the",
                 "synthetic data and DMM-CNN ended at the majority-class accuracy; notebook 05 trains both versions.",
             ]
             if rescaled_eq4(results)
