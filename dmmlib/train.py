@@ -215,6 +215,16 @@ class _Trainer:
         self.state = _State().to(self.device)
         self.per_epoch = iterations_per_epoch(len(train_set), cfg.batch_size)
         self.val_loader: DataLoader | None = None
+        # The trunk's output of the step after each update, kept to measure what each part of Eq. 3 asks of it.
+        self.trunk_output: torch.Tensor | None = None
+        self.measure_next_step = False
+        self.measures_gradients = not (self.dist.enabled or cfg.compile)
+        if self.measures_gradients:
+            self.model.trunk.register_forward_hook(self._keep_trunk_output)
+
+    def _keep_trunk_output(self, module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        if self.measure_next_step:
+            self.trunk_output = output
 
     # --- persistence -----------------------------------------------------------------------------------------
     def checkpoint(self) -> None:
@@ -293,6 +303,7 @@ class _Trainer:
         st.train_batches = 0
         st.t += 1
         self.weights = self.weighting.weights.to(self.device)
+        self.measure_next_step = self.measures_gradients
         self.save_history()
 
     def mean_over_ranks(self, value: torch.Tensor) -> Any:
@@ -335,6 +346,8 @@ class _Trainer:
                 out.landmarks, landmarks, landmark_mask(batch, device, cfg.mask_placeholder_landmarks)
             )
         loss = joint_loss(attr, self.weights, fld, cfg.beta)
+        if self.trunk_output is not None:
+            self.record_gradient_norms(attr, fld)
         if scale != 1.0:
             loss, attr = loss * scale, attr * scale
         self.optimizer.zero_grad(set_to_none=True)
@@ -349,6 +362,23 @@ class _Trainer:
         st.epoch_losses += attr.detach()
         st.epoch_batches += 1
         return loss
+
+    def record_gradient_norms(self, attr: torch.Tensor, fld: torch.Tensor | None) -> None:
+        """Into the last history entry: the L2 norms of the gradients that the two parts of Eq. 3,
+        ``sum_j lambda_j L_j`` and ``beta L_FLD``, send to the trunk's output on the first batch after an update.
+
+        They tell which task drives the shared features (a collapse of Eq. 4 shows as the attribute part falling
+        towards zero). Measured with ``torch.autograd.grad`` on the step's own graph, so the step, its gradients
+        and its result are unchanged; a single process only (not under DDP or ``torch.compile``).
+        """
+        features, self.trunk_output, self.measure_next_step = self.trunk_output, None, False
+        parts = {"grad_norm_attributes": (self.weights.to(attr) * attr).sum()}
+        if fld is not None:
+            parts["grad_norm_landmarks"] = self.cfg.beta * fld
+        entry = self.state.history[-1]
+        for name, part in parts.items():
+            (gradient,) = torch.autograd.grad(part, features, retain_graph=True)
+            entry[name] = float(gradient.float().norm())
 
     def run(self, total: int, progress: bool) -> None:
         from tqdm.auto import tqdm

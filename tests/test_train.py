@@ -271,3 +271,27 @@ def test_a_run_fed_by_persistent_workers_equals_one_fed_by_the_main_process(tmp_
     for (name, a), b in zip(results[0].model.state_dict().items(), results[1].model.state_dict().values()):
         assert torch.equal(a, b), name
     assert results[0].thresholds.tau.tolist() == results[1].thresholds.tau.tolist()
+
+
+def test_each_update_records_the_gradient_norms_both_parts_of_eq3_send_to_the_trunk(run):
+    for entry in run[0].history:
+        assert entry["grad_norm_attributes"] > 0 and entry["grad_norm_landmarks"] > 0
+
+
+def test_measuring_the_gradient_norms_leaves_the_run_unchanged(tmp_path, monkeypatch):
+    def short_run(folder: Path):
+        return train(tiny_config(update_interval=10), TinyFaces(64), TinyFaces(32, seed=1), folder,
+                     max_iterations=30, progress=False)  # fmt: skip
+
+    measured = short_run(tmp_path / "measured")
+    monkeypatch.setattr(dmmlib.train._Trainer, "_keep_trunk_output", lambda *args: None)
+    plain = short_run(tmp_path / "plain")
+    assert "grad_norm_attributes" in measured.history[-1] and "grad_norm_attributes" not in plain.history[-1]
+    for a, b in zip(measured.model.state_dict().values(), plain.model.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_a_run_without_a_landmark_branch_records_only_the_attribute_part(tmp_path):
+    result = train(tiny_config(variant="Baseline", update_interval=10), TinyFaces(64), TinyFaces(32, seed=1),
+                   tmp_path, max_iterations=20, progress=False)  # fmt: skip
+    assert all("grad_norm_landmarks" not in h and h["grad_norm_attributes"] > 0 for h in result.history)
