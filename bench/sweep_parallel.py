@@ -12,7 +12,6 @@ running point all of them. Rounds alternate the order. The figure is the median 
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -22,13 +21,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a file: python bench/sweep_parallel.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import yaml
 
-import yaml  # noqa: E402
-
-from bench.common import WALL_CLOCK, print_entry, record, round_ratios, rounded  # noqa: E402
-from dmmlib.suite import paths, sweep  # noqa: E402
+from bench.common import WALL_CLOCK, command_line, record, round_ratios, rounded
+from dmmlib.suite import paths, sweep
 
 GOAL = 0.65
 JOBS = (2, 1)
@@ -87,14 +83,7 @@ def run(points: int = 4, rounds: int = 1, scratch_parent: Path | None = None) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=1)
-    args = parser.parse_args(argv)
-    result = run(args.points, args.rounds, paths.build_dir() / "bench")
-    print_entry("sweep_parallel", result)
-    print(f"ratio {result['ratio']:.3f}")
-    return 0
+    return command_line("sweep_parallel", run, __doc__, argv)
 
 
 if __name__ == "__main__":
