@@ -13,6 +13,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from dmmlib.data.filecheck import open_zip
+
 
 class ImageStore:
     """Images named like ``000001.jpg`` in ``location``: a folder, or a zip with members ``prefix + name``."""
@@ -26,7 +28,7 @@ class ImageStore:
 
     def _archive(self) -> zipfile.ZipFile:
         if self._zip is None or self._zip_pid != os.getpid():
-            self._zip = zipfile.ZipFile(self.location)
+            self._zip = open_zip(self.location, "a zip of images")
             self._zip_pid = os.getpid()
         return self._zip
 
@@ -66,7 +68,7 @@ class ImageStore:
 
 def zip_prefix(path: Path, folder: str) -> str:
     """The member prefix of images in an image zip: ``folder/`` (CelebA's zip) or ``""`` (flat)."""
-    with zipfile.ZipFile(path) as archive:
+    with open_zip(path, "a zip of images") as archive:
         for member in archive.namelist():
             if member.lower().endswith((".jpg", ".jpeg", ".png")):
                 return member[: member.rfind("/") + 1] if "/" in member else ""

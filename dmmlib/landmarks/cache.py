@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from dmmlib.data import atomic
+from dmmlib.data.filecheck import open_zip
 from dmmlib.landmarks import extract
 from dmmlib.landmarks.schema import NUM_POINTS
 
@@ -177,7 +178,7 @@ def _init_worker(zip_path: Path | None) -> None:
     """Open the zip once per worker; the model loads (once per process) on the first prediction."""
     global _worker_zip
     _close_worker_zip()
-    _worker_zip = zipfile.ZipFile(zip_path) if zip_path is not None else None
+    _worker_zip = open_zip(zip_path, "a zip of images") if zip_path is not None else None
 
 
 def _close_worker_zip() -> None:
