@@ -1,5 +1,6 @@
 """The paper preset's code path end to end on CPU: ResNet-50 with the paper's head sizes, CelebA read through the
-real-format reader from a generated copy, landmarks extracted by dlib into the cache, a few Algorithm 1 iterations.
+real-format reader from a generated copy (extracted, and as released: ``Img/img_align_celeba.zip``), landmarks
+extracted by dlib into the cache, a few Algorithm 1 iterations.
 
 Only the input size, batch and iteration count are overridden so that it fits a CPU in seconds; everything else is
 the ``paper`` preset as ``make paper`` would run it.
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_fixtures import zipped_official_layout
 
 from dmmlib import train
 from dmmlib.data import synthetic
+from dmmlib.data.celeba import CelebA
 from dmmlib.landmarks.schema import LandmarkSource
 from dmmlib.suite import pipeline, session
 
@@ -63,4 +66,53 @@ def test_algorithm1_ran_its_iterations_with_updates(paper_run):
     *_, result, _ = paper_run
     assert result.iterations == 3
     assert [h["iteration"] for h in result.history] == [0, 2]
+    assert np.isfinite(result.history[-1]["val_mean_loss"])
+
+
+# --- CelebA as released: the images in Img/img_align_celeba.zip ---------------------------------------------------
+@pytest.fixture(scope="module")
+def zipped_run(tmp_path_factory):
+    data = tmp_path_factory.mktemp("zip")
+    extracted = synthetic.generate(data / "extracted", 36, seed=4, progress=False)
+    zipped = zipped_official_layout(extracted, data / "zipped")
+    runs = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as mp, one_thread():
+        mp.setenv("DMM_RUNS_DIR", str(runs))
+        ctx = session.start("test_paper_preset_zip", PRESET="paper", DATA_DIR=str(zipped))
+        cfg = pipeline.train_config(ctx, input_size=(64, 52), batch_size=4, val_batch_size=8, update_interval=2,
+                                    device="cpu")  # fmt: skip
+        train_set = pipeline.celeba_split(ctx, "train", cfg, train=True, progress=False)
+        val_set = pipeline.celeba_split(ctx, "valid", cfg, progress=False)
+        result = train.train(cfg, train_set, val_set, runs / "zip-run", max_iterations=1, progress=False)
+    return extracted, train_set, result, runs / "paper" / "cache"
+
+
+def test_the_released_zip_layout_is_read_without_extracting_it(zipped_run):
+    _, train_set, _, _ = zipped_run
+    assert train_set.store.in_zip and train_set.files.images.name == "img_align_celeba.zip"
+    assert not (train_set.files.root / "Img" / "img_align_celeba").exists()
+
+
+def test_landmarks_are_built_from_images_read_inside_the_zip(zipped_run):
+    _, train_set, _, cache = zipped_run
+    points, sources = train_set.landmark_table
+    assert np.isfinite(points).all() and len(points) == len(train_set)
+    assert set(sources.tolist()) <= {int(LandmarkSource.FIVE_POINT_BOX), int(LandmarkSource.DETECTOR),
+                                     int(LandmarkSource.MEAN_SHAPE)}  # fmt: skip
+    assert list(cache.glob("landmarks68-*.npz")), "the landmarks were cached under runs/paper/cache"
+
+
+def test_the_zip_and_the_extracted_folder_give_the_same_points_under_two_cache_keys(zipped_run):
+    extracted, train_set, _, cache = zipped_run
+    before = set(cache.glob("*.npz"))
+    folder = CelebA(extracted, "train", landmarks="build", landmark_cache_dir=cache)
+    folder.prepare_landmarks()
+    np.testing.assert_array_equal(folder.landmark_table[0], train_set.landmark_table[0])
+    np.testing.assert_array_equal(folder.landmark_table[1], train_set.landmark_table[1])
+    assert len(set(cache.glob("*.npz")) - before) == 1, "a folder's cache is keyed by paths, a zip's by members"
+
+
+def test_one_iteration_of_the_paper_code_path_trains_on_the_zip(zipped_run):
+    _, _, result, _ = zipped_run
+    assert result.iterations == 1 and result.model.trunk_channels == 2048
     assert np.isfinite(result.history[-1]["val_mean_loss"])

@@ -225,7 +225,10 @@ class CelebA(Dataset):
     ``landmarks``: ``None`` (zeros, source MEAN_SHAPE), ``"file"`` (the 68-point file beside the 5-point one),
     ``"build"`` (dlib via :func:`dmmlib.landmarks.cached_dataset_landmarks`, computed on first use and cached in
     ``landmark_cache_dir``, which it then requires), or a pair ``(points (N, 68, 2) pixels, sources (N,))`` for
-    this split's N images or for all images in file order.
+    this split's N images or for all images in file order. With the images in ``img_align_celeba.zip`` they are
+    read straight from the zip, nothing is extracted. The cache is keyed by the image list (see
+    :func:`dmmlib.landmarks.cache.cache_key`): paths on disk for a folder, the zip's file name and member names for
+    a zip, so a copy read from the zip and the same copy extracted each get their own cache file (equal points).
     ``transform``: see :mod:`dmmlib.data.transforms`; ``None`` keeps the full-size image.
     ``skip_corrupt``: replace an undecodable image by the next decodable one and record it in :attr:`skipped`
     (instead of raising :class:`CorruptImageError`).
@@ -357,8 +360,8 @@ class CelebA(Dataset):
         names, five = read_landmarks_5(self.files.landmarks_5)
         position = {name: k for k, name in enumerate(names)}
         five = five[[position[n] for n in self.filenames]]
-        image_paths = [self.store.path(n) for n in self.filenames]
-        points, sources = cached_dataset_landmarks(image_paths, five, self._landmark_cache_dir, self._landmark_workers)
+        images = self.store.image_list(self.filenames)  # files, or members read straight from the zip
+        points, sources = cached_dataset_landmarks(images, five, self._landmark_cache_dir, self._landmark_workers)
         self._set_landmarks(points, sources)
 
     def __len__(self) -> int:

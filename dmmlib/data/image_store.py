@@ -50,8 +50,17 @@ class ImageStore:
 
     def path(self, name: str) -> Path:
         if self.in_zip:
-            raise ValueError(f"{self.location} is a zip; extract it to get image files on disk")
+            raise ValueError(
+                f"{self.location} is a zip: its images have no path on disk (use image_list, or extract the zip)"
+            )
         return self.location / name
+
+    def image_list(self, names: list[str]) -> list[Path] | tuple[Path, list[str]]:
+        """``names`` in the form :func:`dmmlib.landmarks.cached_dataset_landmarks` reads: image paths for a folder,
+        ``(zip path, member names)`` for a zip (each worker then reads the images straight from the zip)."""
+        if self.in_zip:
+            return self.location, [self.prefix + name for name in names]
+        return [self.location / name for name in names]
 
     def open(self, name: str) -> Image.Image:
         """Open (without decoding) one image. Raises OSError / zipfile.BadZipFile on damaged data."""

@@ -2,9 +2,12 @@
 
 CelebA has 202,599 images; extracting their landmarks takes minutes to hours, so the result is cached in one
 ``.npz`` file per (ordered file list, five points) pair. The file name carries the first 16 hex digits of a SHA-1 of
-both, and the file stores the full digest, so a cache is only ever used for the list it was made from. The file
-is written to a temporary name in the same folder and renamed into place: an interrupted run leaves no cache file
-behind and the next run starts cleanly.
+both, and the file stores the full digest, so a cache is only ever used for the list it was made from. The list is
+what the caller passes: image paths (as given, so a dataset moved to another folder gets a new cache), or a zip's
+file name and its member names. Images read from a zip and the same images extracted to a folder therefore have
+different keys and two cache files, though the points in them are the same. The file is written to a temporary name
+in the same folder and renamed into place: an interrupted run leaves no cache file behind and the next run starts
+cleanly.
 """
 
 from __future__ import annotations
