@@ -8,6 +8,7 @@ the ``paper`` preset as ``make paper`` would run it.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from data_fixtures import zipped_official_layout
 
+import dmmlib.train
 from dmmlib import train
 from dmmlib.data import synthetic
 from dmmlib.data.celeba import CelebA
@@ -116,3 +118,58 @@ def test_one_iteration_of_the_paper_code_path_trains_on_the_zip(zipped_run):
     _, _, result, _ = zipped_run
     assert result.iterations == 1 and result.model.trunk_channels == 2048
     assert np.isfinite(result.history[-1]["val_mean_loss"])
+
+
+# --- LFWA fine-tuning: dlib's landmarks, placeholders left out of Eq. 1 --------------------------------------------
+@pytest.fixture(scope="module")
+def lfwa_finetune(paper_run, tmp_path_factory):
+    """The paper preset's fine-tuning (pipeline.ensure_finetuned_lfwa) on a synthetic LFWA read as real data, one
+    epoch (6 iterations of 4 of the 24 training samples); every call of Eq. 1 in training is recorded.
+
+    The source is a one-iteration CelebA run at lr 1e-6 (kept by the fine-tuning): at the paper's lr a from-scratch
+    ResNet-50 on batches of 4 diverges within a few iterations, and its NaNs would end the fine-tuning early."""
+    ctx, cfg, train_set, _, runs = paper_run
+    lfwa = synthetic.generate_lfwa(tmp_path_factory.mktemp("lfwa") / "lfwa", 24, seed=0, progress=False)
+    cfg = cfg.replace(lr=1e-6)
+    with one_thread():
+        result = train.train(cfg, train_set, pipeline.celeba_split(ctx, "valid", cfg, progress=False),
+                             runs / "lfwa-source", max_iterations=1, progress=False)  # fmt: skip
+    calls = []
+
+    def recording_landmark_loss(pred, target, mask=None):
+        calls.append((target.detach().clone(), None if mask is None else mask.detach().clone()))
+        return original_loss(pred, target, mask)
+
+    original_loss = dmmlib.train.landmark_loss
+    with pytest.MonkeyPatch.context() as mp, one_thread():
+        mp.setenv("DMM_RUNS_DIR", str(runs))
+        mp.setattr(dmmlib.train, "landmark_loss", recording_landmark_loss)
+        mp.setattr(dmmlib.train, "train", functools.partial(dmmlib.train.train, max_iterations=6))
+        lfwa_ctx = session.start("test_paper_preset", PRESET="paper", DATA_DIR=str(ctx.data_dir), LFWA_DIR=str(lfwa))
+        source = pipeline.Run("lfwa-source", runs / "lfwa-source", cfg, result.history)
+        tuned = pipeline.ensure_finetuned_lfwa(lfwa_ctx, source, progress=False)
+        train_set = pipeline.lfwa_split(lfwa_ctx, "train", tuned.cfg, train=True)
+    return tuned, train_set, calls
+
+
+def test_the_paper_presets_lfwa_landmarks_come_from_dlib_with_placeholders_marked(lfwa_finetune):
+    _, train_set, _ = lfwa_finetune
+    sources = train_set.landmark_sources
+    assert (sources == LandmarkSource.DETECTOR).any() and (sources == LandmarkSource.MEAN_SHAPE).any()
+    assert set(sources.tolist()) <= {int(LandmarkSource.DETECTOR), int(LandmarkSource.MEAN_SHAPE)}
+
+
+def test_the_paper_presets_fine_tuning_masks_placeholder_landmarks(lfwa_finetune):
+    tuned, _, _ = lfwa_finetune
+    assert tuned.cfg.mask_placeholder_landmarks is True
+
+
+def test_no_lfwa_batch_feeds_all_zero_landmark_targets_to_eq1_unmasked(lfwa_finetune):
+    _, train_set, calls = lfwa_finetune
+    assert len(calls) == 6, "one Eq. 1 per fine-tuning iteration, one epoch"
+    for target, mask in calls:
+        assert mask is not None, "the fine-tuning masks placeholders"
+        zero = (target == 0).all(dim=1)
+        assert not (zero & mask).any(), "an all-zero landmark target reached Eq. 1 unmasked"
+    masked = sum(int((~mask).sum()) for _, mask in calls)
+    assert masked == int((train_set.landmark_sources == LandmarkSource.MEAN_SHAPE).sum()) > 0, "placeholders only"

@@ -14,7 +14,7 @@ says so wherever the number appears (``TrainConfig.num_landmarks``, FACTS §1).
 The names below are the public entry points; ``from dmmlib import landmarks; landmarks.predict_landmarks(...)``.
 """
 
-from dmmlib.landmarks.cache import NO_FACE, cached_dataset_landmarks
+from dmmlib.landmarks.cache import NO_FACE, cached_dataset_landmarks, mean_shape_for_no_face
 from dmmlib.landmarks.dlib_xml import AnnotatedFace, Box, load_xml_annotations
 from dmmlib.landmarks.extract import (
     ImageLike,
@@ -47,6 +47,7 @@ __all__ = [
     "landmarks_for_image",
     "load_image",
     "load_xml_annotations",
+    "mean_shape_for_no_face",
     "model_path",
     "no_face_message",
     "predict_landmarks",

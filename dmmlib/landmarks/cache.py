@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 from dmmlib.data import atomic
 from dmmlib.data.filecheck import open_zip
 from dmmlib.landmarks import extract
-from dmmlib.landmarks.schema import NUM_POINTS
+from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource
+from dmmlib.landmarks.shape import five_points_from_68, place_mean_shape
 
 #: Source code stored for an image without five points where the detector found no face (points are NaN).
 NO_FACE = -1
@@ -114,6 +115,26 @@ def cached_dataset_landmarks(
             )
     points, sources = _extract(zip_path, names, five_points, workers, progress)
     _write_cache(path, key, points, sources)
+    return points, sources
+
+
+def mean_shape_for_no_face(points: np.ndarray, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Placeholders for the images where the detector found no face (source ``NO_FACE``, NaN points).
+
+    For images that share one size and framing (LFW's 250 x 250 crops, centred on the face): each such image gets
+    :data:`~dmmlib.landmarks.shape.MEAN_SHAPE_68` placed by the mean five points of the images where a face was
+    found, and the source ``LandmarkSource.MEAN_SHAPE`` (a placeholder, not a measurement: training leaves it out
+    of Eq. 1 with ``TrainConfig.mask_placeholder_landmarks``). Where no image has a face the points stay NaN; the
+    readers then give the normalised origin (zeros) as the target. Returns new arrays; the inputs are unchanged.
+    """
+    points = np.array(points, dtype=np.float32)
+    sources = np.array(sources, dtype=np.int8)
+    missing = sources == NO_FACE
+    if missing.any():
+        found = ~missing & np.isfinite(points).all(axis=(1, 2))
+        if found.any():
+            points[missing] = place_mean_shape(five_points_from_68(points[found]).mean(axis=0))
+        sources[missing] = int(LandmarkSource.MEAN_SHAPE)
     return points, sources
 
 

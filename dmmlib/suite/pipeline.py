@@ -75,13 +75,16 @@ def celeba_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = Fa
 
 
 def lfwa_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False) -> LFWA:
-    """One LFWA split (train: original + deep-funneled, the paper's protocol; test: original)."""
+    """One LFWA split (train: original + deep-funneled, the paper's protocol; test: original) with 68 landmarks:
+    the drawn ones of synthetic data, dlib's (detector path, cached in ``runs/<preset>/cache``) for real LFWA."""
     from dmmlib.data import lfwa
 
     transform = transforms.train_transform(cfg.input_size) if train else transforms.eval_transform(cfg.input_size)
     root = lfwa_root(ctx)
-    points = lfwa.synthetic_landmarks(root) if ctx.preset.data == "synthetic" else None
-    return LFWA(root, split, transform=transform, landmarks=points)
+    if ctx.preset.data == "real":
+        return LFWA(root, split, transform=transform, landmarks="build", landmark_cache_dir=ctx.run_dir / "cache",
+                    landmark_workers=workers())  # fmt: skip
+    return LFWA(root, split, transform=transform, landmarks=lfwa.synthetic_landmarks(root))
 
 
 # ------------------------------------------------------------------------------------------------------ runs
