@@ -265,6 +265,12 @@ def empty_image_file(env: Env):
     return lambda: align_face(env.tmp / "empty.jpg"), None
 
 
+def heic_photo(env: Env):
+    heic = env.tmp / "IMG_0001.HEIC"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200))  # an iPhone photo's start
+    return lambda: align_face(heic), None
+
+
 def empty_upload(env: Env):
     upload = ipywidgets.FileUpload()
     upload.value = ({"name": "empty.jpg", "type": "image/jpeg", "size": 0, "content": memoryview(b""),
@@ -384,6 +390,10 @@ CATALOGUE = [
     Case("photo-without-a-face", photo_without_a_face, NoFaceFound,
          r"no face found in .*dogs.jpg .*Use a photo with one frontal, well-lit face"),
     Case("empty-image-file", empty_image_file, OSError, r"empty.jpg: not a readable image \(empty file; .*Use a JPEG or PNG"),
+    Case("heic-photo", heic_photo, OSError,
+         r"IMG_0001.HEIC: not a readable image \(224 bytes; .*Use a JPEG or PNG photo. Readable formats: JPEG, PNG, "
+         r".*HEIC/HEIF photos \(the iPhone camera's default format\) are not supported: PIL cannot open them. "
+         r"Convert the photo to JPEG first"),
     Case("empty-upload", empty_upload, ValueError, r"the uploaded file 'empty.jpg' is empty; upload a JPEG or PNG photo"),
     # training configuration and checkpoints
     Case("batch-size-0", batch_size_zero, ValueError, r"TrainConfig.batch_size must be >= 1, got 0"),

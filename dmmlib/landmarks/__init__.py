@@ -22,11 +22,14 @@ from dmmlib.landmarks.extract import (
     box_from_five_points,
     describe,
     detect_faces,
+    find_faces,
+    image_to_rgb,
     landmarks_for_image,
     load_image,
     model_path,
     no_face_message,
     predict_landmarks,
+    unreadable_image_note,
 )
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource
 from dmmlib.landmarks.shape import MEAN_SHAPE_68
@@ -44,6 +47,8 @@ __all__ = [
     "cached_dataset_landmarks",
     "describe",
     "detect_faces",
+    "find_faces",
+    "image_to_rgb",
     "landmarks_for_image",
     "load_image",
     "load_xml_annotations",
@@ -51,4 +56,5 @@ __all__ = [
     "model_path",
     "no_face_message",
     "predict_landmarks",
+    "unreadable_image_note",
 ]

@@ -215,14 +215,15 @@ def _close_worker_zip() -> None:
 def _open_image(name: str) -> np.ndarray:
     from PIL import Image
 
+    # orient=False: the points must refer to the pixels as stored, which is what the dataset readers decode
     if _worker_zip is None:
-        return extract.load_image(name)
+        return extract.load_image(name, orient=False)
     try:
         data = _worker_zip.read(name)
     except KeyError:
         raise FileNotFoundError(f"image {name!r} is not in {_worker_zip.filename}") from None
     with Image.open(io.BytesIO(data)) as image:
-        return extract.load_image(image)
+        return extract.load_image(image, orient=False)
 
 
 def _extract_chunk(task: tuple[int, list[str], np.ndarray | None]) -> tuple[int, np.ndarray, np.ndarray]:
