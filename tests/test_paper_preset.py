@@ -173,3 +173,16 @@ def test_no_lfwa_batch_feeds_all_zero_landmark_targets_to_eq1_unmasked(lfwa_fine
         assert not (zero & mask).any(), "an all-zero landmark target reached Eq. 1 unmasked"
     masked = sum(int((~mask).sum()) for _, mask in calls)
     assert masked == int((train_set.landmark_sources == LandmarkSource.MEAN_SHAPE).sum()) > 0, "placeholders only"
+
+
+def test_the_fine_tuning_cuts_lfw_squares_to_the_input_aspect_and_flips_as_configured(lfwa_finetune):
+    tuned, train_set, _ = lfwa_finetune
+    assert train_set.transform.crop_to_aspect is True
+    assert train_set.transform.flip_p == tuned.cfg.flip_probability == 0.5
+    assert train_set[0]["image"].shape == (3, *tuned.cfg.input_size)
+
+
+def test_the_flip_probability_of_the_config_reaches_the_training_set(paper_run):
+    ctx, cfg, _, _, _ = paper_run
+    assert pipeline.celeba_split(ctx, "train", cfg.replace(flip_probability=0.0), train=True).transform.flip_p == 0.0
+    assert pipeline.celeba_split(ctx, "valid", cfg).transform.flip_p == 0.0

@@ -64,6 +64,9 @@ PAPER_FINETUNE: dict[str, Any] = dict(
     # (LandmarkSource.MEAN_SHAPE, dmmlib.landmarks.mean_shape_for_no_face), not a measurement, so Eq. 1 leaves them
     # out rather than teach the landmark branch a made-up shape (their attribute terms still count).
     mask_placeholder_landmarks=True,
+    # ours: LFW's 250 x 250 squares are cut to the input's aspect ratio before the resize, so faces keep the
+    # proportions the CelebA-trained trunk saw (the reasons are in TrainConfig.lfwa_crop_to_aspect)
+    lfwa_crop_to_aspect=True,
 )
 
 PRESETS: dict[str, Preset] = {
