@@ -120,11 +120,13 @@ class LFWA(Dataset):
         self._landmark_workers = landmark_workers
         if isinstance(landmarks, str):
             if landmarks != "build":
-                raise ValueError(f"landmarks must be None, 'build' or {{version: (points, sources)}}, got {landmarks!r}")
+                raise ValueError(
+                    f"landmarks must be None, 'build' or {{version: (points, sources)}}, got {landmarks!r}"
+                )
             if landmark_cache_dir is None:
                 raise ValueError(
-                    "landmarks='build' needs landmark_cache_dir=: the folder where dlib's landmarks of LFWA are cached "
-                    "(every image goes through dlib's face detector, which takes minutes, so they are kept)"
+                    "landmarks='build' needs landmark_cache_dir=: the folder where dlib's landmarks of LFWA are "
+                    "cached (every image goes through dlib's face detector, which takes minutes, so they are kept)"
                 )
             self.landmarks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         else:
