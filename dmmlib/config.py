@@ -57,6 +57,20 @@ class TrainConfig:
     spp_levels_subjective: int = 3  #: paper: 3-level SPP (1x1 + 2x2 + 3x3 bins) for the subjective branch
     head_dropout: float = 0.0  #: ours: the paper mentions no dropout; ReLU (also unstated) sits between FCs
     input_size: tuple[int, int] = (218, 178)  #: ours: (H, W) of the aligned CelebA JPEGs, uncropped, unscaled
+    #: ours: the paper mentions no augmentation. Training images are mirrored left-right with this probability
+    #: (their 68 landmarks with them, through the mirror permutation): none of the 40 attributes depends on the
+    #: side of the face, so a mirrored face is as valid a sample, and mirroring is the standard augmentation for
+    #: faces. 0 turns it off; evaluation never flips.
+    flip_probability: float = 0.5
+    #: ours: how LFW's 250 x 250 images (original and deep-funneled alike) reach ``input_size``. False resizes the
+    #: whole square, which squeezes the face horizontally by 0.712 / 0.872 = 0.82 relative to the vertical (at the
+    #: default 218 x 178): faces the trunk never saw on CelebA, whose aligned crops keep the face's proportions.
+    #: True first cuts the centred box of ``input_size``'s aspect ratio (250 x 204 at 218 x 178), then resizes it
+    #: uniformly: the face keeps its shape, and the cut drops only a 23-px strip on each side, outside the face
+    #: (LFW's images are cut around a detected face, centred); landmark targets follow the cut. True is the better
+    #: choice and the paper preset's fine-tuning uses it; the default False reproduces the runs made before this
+    #: option existed (the smoke and teach presets keep it, so their cached fine-tuned runs stay valid).
+    lfwa_crop_to_aspect: bool = False
 
     # --- optimisation (Algorithm 1) ----------------------------------------------------------------------------
     epochs: int = 15  #: paper
@@ -125,6 +139,8 @@ class TrainConfig:
             raise ValueError(
                 f"TrainConfig.weighting must be None, 'uniform', 'dynamic', 'dwa' or 'aw', got {self.weighting!r}"
             )
+        if not 0.0 <= float(self.flip_probability) <= 1.0:
+            raise ValueError(f"TrainConfig.flip_probability must be in [0, 1], got {self.flip_probability!r}")
         positive = ("epochs", "batch_size", "update_interval", "val_batch_size", "checkpoint_interval")
         for name in positive:
             if int(getattr(self, name)) < 1:

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from dmmlib import align, thresholds
+from dmmlib import align, landmarks, thresholds
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data import transforms
 from dmmlib.landmarks import schema as landmark_schema
@@ -42,24 +42,37 @@ class PhotoPrediction:
 
 
 def load_photo(photo: ImageInput) -> np.ndarray:
-    """An RGB uint8 array from a path, raw bytes (an upload), a PIL image or an array; clear errors otherwise."""
+    """An RGB uint8 array from a path, raw bytes (an upload), a PIL image or an array; clear errors otherwise.
+
+    Photos are read as a viewer shows them (:func:`dmmlib.landmarks.image_to_rgb`): the EXIF orientation of a
+    phone photo is applied, 16-bit PNGs are scaled to 8 bits (not clipped), transparency lies over white, palette,
+    CMYK and 1-bit images become RGB. A format PIL cannot open (HEIC, the iPhone default) is refused with the
+    formats that work. However large the photo, the face is searched on a reduced copy (:func:`dmmlib.landmarks.
+    find_faces`) and aligned from the original pixels around it.
+    """
     if isinstance(photo, bytes):
         if not photo:
             raise ValueError("the photo is empty (0 bytes); upload a JPEG or PNG file")
         try:
-            return np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"))
-        except OSError as error:
-            raise ValueError(f"the uploaded file is not an image PIL can read ({error}); use a JPEG or PNG") from None
+            with Image.open(io.BytesIO(photo)) as image:
+                return landmarks.image_to_rgb(image)
+        except Image.DecompressionBombError as error:
+            raise ValueError(f"the uploaded photo is too large: {error} Resize it (a few megapixels suffice)") from None
+        except (OSError, SyntaxError, ValueError) as error:
+            raise ValueError(
+                f"the uploaded file is not an image PIL can read ({error}); use a JPEG or PNG. "
+                f"{landmarks.unreadable_image_note('', photo[:64])}"
+            ) from None
     if isinstance(photo, (str, Path)):
         path = Path(photo)
         if not path.is_file():
             raise FileNotFoundError(f"photo not found: {path}")
         try:
-            return np.asarray(Image.open(path).convert("RGB"))
-        except OSError as error:
-            raise ValueError(f"{path}: not an image PIL can read ({error}); use a JPEG or PNG") from None
+            return landmarks.load_image(path)
+        except (OSError, SyntaxError) as error:
+            raise ValueError(str(error)) from None
     if isinstance(photo, Image.Image):
-        return np.asarray(photo.convert("RGB"))
+        return landmarks.image_to_rgb(photo)
     array = np.asarray(photo)
     if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
         raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {array.dtype} {array.shape}")

@@ -164,6 +164,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _check_config_change(saved: dict[str, Any], cfg: TrainConfig) -> None:
     current = cfg.to_dict()
+    saved = {**TrainConfig().to_dict(), **saved}  # a field the checkpoint predates ran at its default
     changed = sorted(k for k in current if k not in RESUMABLE_CHANGES and saved.get(k) != current[k])
     if changed:
         raise ValueError(

@@ -86,12 +86,26 @@ def test_bad_size_and_method_are_refused_with_the_parameter_named():
         align_face(image, five_points=np.zeros((4, 2)))
 
 
+def test_the_crop_is_resampled_from_the_face_region_alone_with_the_whole_photos_pixels():
+    from skimage.transform import AffineTransform, warp
+
+    rng = np.random.default_rng(2)
+    photo = rng.integers(0, 256, (900, 700, 3), dtype=np.uint8)
+    for scale, shift in ((0.6, (300, 420)), (1.7, (40, 600))):  # a large face, a small one near the bottom edge
+        matrix = template_transform(CELEBA_TEMPLATE_5 / scale + np.array(shift))
+        whole = warp(photo, AffineTransform(matrix=np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))),
+                     output_shape=CELEBA_SIZE, order=3, mode="edge", preserve_range=True, clip=False)  # fmt: skip
+        expected = np.clip(np.rint(whole), 0, 255).astype(np.uint8)
+        np.testing.assert_array_equal(align_face(photo, five_points=CELEBA_TEMPLATE_5 / scale + np.array(shift)),
+                                      expected)  # fmt: skip
+
+
 def test_given_five_points_need_no_landmark_model(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("no model should run when five points are given")
 
     monkeypatch.setattr(align_module, "predict_landmarks", forbidden)
-    monkeypatch.setattr(align_module, "detect_faces", forbidden)
+    monkeypatch.setattr(align_module, "find_faces", forbidden)
     align_face(np.zeros((300, 260, 3), dtype=np.uint8), five_points=shifted_template(10, 10))
 
 

@@ -19,14 +19,14 @@ import ipywidgets
 import numpy as np
 import pytest
 import torch
-from data_fixtures import copy_dataset, synthetic_celeba, synthetic_lfwa  # noqa: F401
+from data_fixtures import copy_dataset, synthetic_celeba, synthetic_lfwa, zipped_official_layout  # noqa: F401
 
 import dmmlib.data.synthetic
 import dmmlib.landmarks.extract
 from dmmlib.align import align_face
 from dmmlib.checkpoint import CheckpointError, load_checkpoint
 from dmmlib.config import TrainConfig
-from dmmlib.data.celeba import CelebA, find_celeba, read_landmarks_5
+from dmmlib.data.celeba import CelebA, find_celeba, read_landmarks_5, verify_checksums
 from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
 from dmmlib.data.lfwa import LFWA
 from dmmlib.data.lfwa_format import read_indices, write_indices
@@ -56,6 +56,17 @@ class Env:
 
     def lfwa(self) -> Path:
         return copy_dataset(self._request.getfixturevalue("synthetic_lfwa"), self.tmp / "lfwa")
+
+    def zipped_celeba(self) -> Path:
+        """The official layout with the images in ``Img/img_align_celeba.zip``, as CelebA is released."""
+        return zipped_official_layout(self._request.getfixturevalue("synthetic_celeba"), self.tmp / "zipped")
+
+
+#: What a failed Google Drive download saves under the requested name (the page's shape, shortened).
+QUOTA_PAGE = (b"<!DOCTYPE html><html><head><meta http-equiv=\"content-type\" content=\"text/html; charset=utf-8\"/>"
+              b"<title>Google Drive - Quota exceeded</title></head><body><p>Too many users have viewed or downloaded "
+              b"this file recently.</p></body></html>\n")  # fmt: skip
+ZIP = Path("Img/img_align_celeba.zip")
 
 
 def edit_line(path: Path, line: int, change: Callable[[str], str]) -> None:
@@ -132,6 +143,71 @@ def lfwa_index_beyond_the_image_list(env: Env):
     return lambda: LFWA(root, "train"), None
 
 
+def celeba_zip_is_an_html_page(env: Env):
+    root = env.zipped_celeba()
+    (root / ZIP).write_bytes(QUOTA_PAGE)
+    return lambda: CelebA(root, "train"), root
+
+
+def checksums_of_an_html_page_zip(env: Env):
+    root = env.zipped_celeba()
+    (root / ZIP).write_bytes(QUOTA_PAGE)
+    return lambda: verify_checksums(root, include_zip=True), root
+
+
+def celeba_zip_truncated(env: Env):
+    root = env.zipped_celeba()
+    (root / ZIP).write_bytes((root / ZIP).read_bytes()[: (root / ZIP).stat().st_size // 2])
+    return lambda: CelebA(root, "train"), root
+
+
+def celeba_zip_empty(env: Env):
+    root = env.zipped_celeba()
+    (root / ZIP).write_bytes(b"")
+    return lambda: CelebA(root, "train"), root
+
+
+def text_file_is_an_html_page(relative: str, landmarks: str | None = None) -> Setup:
+    """A set-up replacing one of CelebA's text files by the quota page; the call reads it."""
+
+    def setup(env: Env):
+        root = env.celeba()
+        (root / relative).write_bytes(QUOTA_PAGE)
+        if landmarks == "build":  # the five points are read when the landmarks are built
+            return lambda: CelebA(root, "valid", landmarks="build", landmark_cache_dir=env.tmp / "cache")[0], root
+        return lambda: CelebA(root, "train", landmarks=landmarks), root
+
+    return setup
+
+
+def partition_file_empty(env: Env):
+    root = env.celeba()
+    (root / PARTITION).write_bytes(b"")
+    return lambda: CelebA(root), root
+
+
+def lfwa_file_is_an_html_page(name: str) -> Setup:
+    def setup(env: Env):
+        root = env.lfwa()
+        (root / name).write_bytes(QUOTA_PAGE)
+        return lambda: LFWA(root, "train"), root
+
+    return setup
+
+
+def lfwa_attribute_file_truncated(env: Env):
+    root = env.lfwa()
+    path = root / "lfw_att_40.mat"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return lambda: LFWA(root, "train"), root
+
+
+def lfwa_index_file_empty(env: Env):
+    root = env.lfwa()
+    (root / "indices_train_test.mat").write_bytes(b"")
+    return lambda: LFWA(root, "test"), root
+
+
 def landmark_cache_of_another_list(env: Env):
     root = env.celeba()
     names, five = read_landmarks_5(root / "Anno/list_landmarks_align_celeba.txt")
@@ -187,6 +263,12 @@ def photo_without_a_face(env: Env):
 def empty_image_file(env: Env):
     (env.tmp / "empty.jpg").write_bytes(b"")
     return lambda: align_face(env.tmp / "empty.jpg"), None
+
+
+def heic_photo(env: Env):
+    heic = env.tmp / "IMG_0001.HEIC"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200))  # an iPhone photo's start
+    return lambda: align_face(heic), None
 
 
 def empty_upload(env: Env):
@@ -252,6 +334,40 @@ CATALOGUE = [
     # LFWA reader
     Case("lfwa-index-beyond-image-list", lfwa_index_beyond_the_image_list, DataFormatError,
          r"indices_train_test.mat: index 10000 exceeds the 24 images of lfw_att_40.mat.*different copies"),
+    # files that are not what their name says (a failed download saved under the dataset's names)
+    Case("celeba-zip-is-an-html-page", celeba_zip_is_an_html_page, DataFormatError,
+         r"img_align_celeba.zip: looks like an HTML page titled 'Google Drive - Quota exceeded', not a zip of "
+         r"images: the download probably failed. Download it again"),
+    Case("checksums-of-an-html-page-zip", checksums_of_an_html_page_zip, DataFormatError,
+         r"img_align_celeba.zip: looks like an HTML page .*the download probably failed. Download it again"),
+    Case("celeba-zip-truncated", celeba_zip_truncated, DataFormatError,
+         r"img_align_celeba.zip: is a truncated or damaged zip \([\d,]+ bytes\): it starts like a zip, but its "
+         r"central directory.*stopped early. Download it again"),
+    Case("celeba-zip-empty", celeba_zip_empty, DataFormatError,
+         r"img_align_celeba.zip: is an empty file \(0 bytes\), not a zip of images.*Download or extract it again"),
+    Case("attribute-file-is-an-html-page", text_file_is_an_html_page("Anno/list_attr_celeba.txt"), DataFormatError,
+         r"list_attr_celeba.txt: looks like an HTML page titled 'Google Drive - Quota exceeded', not a CelebA "
+         r"annotation text file: the download probably failed. Download it again"),
+    Case("partition-file-is-an-html-page", text_file_is_an_html_page(str(PARTITION)), DataFormatError,
+         r"list_eval_partition.txt: looks like an HTML page .*the download probably failed"),
+    Case("five-point-file-is-an-html-page",
+         text_file_is_an_html_page("Anno/list_landmarks_align_celeba.txt", landmarks="build"), DataFormatError,
+         r"list_landmarks_align_celeba.txt: looks like an HTML page .*the download probably failed"),
+    Case("68-point-file-is-an-html-page",
+         text_file_is_an_html_page("Anno/list_landmarks_68_align_celeba.txt", landmarks="file"), DataFormatError,
+         r"list_landmarks_68_align_celeba.txt: looks like an HTML page .*the download probably failed"),
+    Case("partition-file-empty", partition_file_empty, DataFormatError,
+         r"list_eval_partition.txt: is an empty file \(0 bytes\).*Download or extract it again"),
+    Case("lfwa-attribute-file-is-an-html-page", lfwa_file_is_an_html_page("lfw_att_40.mat"), DataFormatError,
+         r"lfw_att_40.mat: looks like an HTML page titled 'Google Drive - Quota exceeded', not a MATLAB file: the "
+         r"download probably failed"),
+    Case("lfwa-index-file-is-an-html-page", lfwa_file_is_an_html_page("indices_train_test.mat"), DataFormatError,
+         r"indices_train_test.mat: looks like an HTML page .*the download probably failed"),
+    Case("lfwa-attribute-file-truncated", lfwa_attribute_file_truncated, DataFormatError,
+         r"lfw_att_40.mat: is not a readable MATLAB v7.3 \(HDF5\) file \([\d,]+ bytes; .*damaged or truncated.*"
+         r"Download or extract it again"),
+    Case("lfwa-index-file-empty", lfwa_index_file_empty, DataFormatError,
+         r"indices_train_test.mat: is an empty file \(0 bytes\), not a MATLAB file"),
     # landmark cache
     Case("landmark-cache-of-another-list", landmark_cache_of_another_list, ValueError,
          r"landmark cache .*landmarks68-\w+\.npz does not belong to this list of 4 images.*Delete it"),
@@ -274,6 +390,10 @@ CATALOGUE = [
     Case("photo-without-a-face", photo_without_a_face, NoFaceFound,
          r"no face found in .*dogs.jpg .*Use a photo with one frontal, well-lit face"),
     Case("empty-image-file", empty_image_file, OSError, r"empty.jpg: not a readable image \(empty file; .*Use a JPEG or PNG"),
+    Case("heic-photo", heic_photo, OSError,
+         r"IMG_0001.HEIC: not a readable image \(224 bytes; .*Use a JPEG or PNG photo. Readable formats: JPEG, PNG, "
+         r".*HEIC/HEIF photos \(the iPhone camera's default format\) are not supported: PIL cannot open them. "
+         r"Convert the photo to JPEG first"),
     Case("empty-upload", empty_upload, ValueError, r"the uploaded file 'empty.jpg' is empty; upload a JPEG or PNG photo"),
     # training configuration and checkpoints
     Case("batch-size-0", batch_size_zero, ValueError, r"TrainConfig.batch_size must be >= 1, got 0"),

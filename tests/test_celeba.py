@@ -178,6 +178,15 @@ def test_checksums_flag_a_synthetic_copy_as_not_the_released_files(synthetic_cel
     assert statuses["identity_CelebA.txt"] == "missing" and "differ" in str(report)
 
 
+def test_checksums_call_an_html_page_or_an_empty_file_a_failed_download(private_copy: Path):
+    (private_copy / "Anno/identity_CelebA.txt").write_bytes(b"<!DOCTYPE html><html><title>Sign in</title></html>")
+    (private_copy / "Anno/list_bbox_celeba.txt").write_bytes(b"")
+    report = verify_checksums(private_copy)
+    statuses = {name: status for name, status, _ in report.rows}
+    assert statuses["identity_CelebA.txt"] == "html page" and statuses["list_bbox_celeba.txt"] == "empty"
+    assert "failed download" in str(report) and "download those files again" in str(report)
+
+
 def test_unknown_split_is_named(synthetic_celeba: Path):
     with pytest.raises(ValueError, match="'validation'"):
         CelebA(synthetic_celeba, "validation")

@@ -13,7 +13,7 @@ from PIL import Image
 import dmmlib.landmarks
 from dmmlib.landmarks import cache as landmarks_cache
 from dmmlib.landmarks import extract
-from dmmlib.landmarks.cache import NO_FACE, cached_dataset_landmarks
+from dmmlib.landmarks.cache import NO_FACE, cached_dataset_landmarks, mean_shape_for_no_face
 from dmmlib.landmarks.dlib_xml import AnnotatedFace, load_xml_annotations
 from dmmlib.landmarks.extract import (
     NoFaceFound,
@@ -37,6 +37,8 @@ from dmmlib.landmarks.shape import (
 from dmmlib.suite.paths import shared_testdata
 
 XMLS = ("training_with_face_landmarks.xml", "testing_with_face_landmarks.xml")
+#: Five points of an aligned CelebA face (pixels), for tests that need a plausible face frame.
+CELEBA_FIVE = np.array([[70, 111], [108, 111], [89, 134], [72, 152], [106, 152]], dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +215,21 @@ def test_fast_path_that_loses_the_face_falls_back_to_the_mean_shape(monkeypatch)
     points, source = landmarks_for_image(np.zeros((218, 178, 3), np.uint8), five)
     assert source == LandmarkSource.MEAN_SHAPE
     np.testing.assert_allclose(points, place_mean_shape(five))
+
+
+def test_images_without_a_face_get_the_mean_shape_at_the_mean_five_points_of_the_others():
+    faces = np.stack([place_mean_shape(CELEBA_FIVE + shift) for shift in (-4.0, 4.0)])
+    points = np.concatenate([faces, np.full((1, 68, 2), np.nan, np.float32)])
+    sources = np.array([LandmarkSource.DETECTOR, LandmarkSource.DETECTOR, NO_FACE], dtype=np.int8)
+    filled, filled_sources = mean_shape_for_no_face(points, sources)
+    np.testing.assert_allclose(filled[2], place_mean_shape(CELEBA_FIVE), atol=1e-3)
+    assert filled_sources.tolist() == [LandmarkSource.DETECTOR, LandmarkSource.DETECTOR, LandmarkSource.MEAN_SHAPE]
+    assert np.isnan(points[2]).all() and sources[2] == NO_FACE, "the inputs are left as they were"
+
+
+def test_without_any_face_the_placeholders_stay_nan_but_are_marked_mean_shape():
+    filled, sources = mean_shape_for_no_face(np.full((2, 68, 2), np.nan), np.full(2, NO_FACE))
+    assert np.isnan(filled).all() and (sources == LandmarkSource.MEAN_SHAPE).all()
 
 
 # --- real faces ----------------------------------------------------------------------------------------------

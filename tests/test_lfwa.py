@@ -90,6 +90,56 @@ def test_missing_variable_is_named(tmp_path: Path):
         read_lfw_att_40(tmp_path / "lfw_att_40.mat")
 
 
+# --- landmarks="build": dlib's detector path, cached ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def built(synthetic_lfwa: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[LFWA, Path]:
+    cache = tmp_path_factory.mktemp("lfwa-cache")
+    dataset = LFWA(synthetic_lfwa, "train", landmarks="build", landmark_cache_dir=cache)
+    dataset.prepare_landmarks()
+    return dataset, cache
+
+
+def _errors_px(dataset: LFWA, root: Path, source: LandmarkSource) -> list[float]:
+    truth = synthetic_landmarks(root)
+    return [
+        float(np.linalg.norm(dataset.landmarks[v][0][i] - truth[v][0][i], axis=1).mean())
+        for v, i in dataset.items
+        if dataset.landmarks[v][1][i] == source
+    ]
+
+
+def test_built_landmarks_are_dlibs_detections_near_the_drawn_points(built, synthetic_lfwa: Path):
+    dataset, _ = built
+    errors = _errors_px(dataset, synthetic_lfwa, LandmarkSource.DETECTOR)
+    assert len(errors) >= len(dataset) // 2, "dlib finds most synthetic LFW faces"
+    assert np.mean(errors) < 5.0 and max(errors) < 12.0, np.round(errors, 1)  # px, of 250 x 250 images
+
+
+def test_an_image_without_a_face_gets_a_placed_mean_shape_marked_as_a_placeholder(built, synthetic_lfwa: Path):
+    dataset, _ = built
+    sources = dataset.landmark_sources
+    assert set(sources.tolist()) <= {int(LandmarkSource.DETECTOR), int(LandmarkSource.MEAN_SHAPE)}
+    placeholders = np.flatnonzero(sources == LandmarkSource.MEAN_SHAPE)
+    assert len(placeholders), "this synthetic set has images where dlib finds no face"
+    sample = dataset[int(placeholders[0])]
+    assert sample["landmark_source"] == LandmarkSource.MEAN_SHAPE
+    assert sample["landmarks"].abs().max() < 1.0 and sample["landmarks"].abs().sum() > 10, "a face shape, not zeros"
+    assert max(_errors_px(dataset, synthetic_lfwa, LandmarkSource.MEAN_SHAPE)) < 25.0
+
+
+def test_built_landmarks_are_cached_one_file_per_version_and_read_back(built, synthetic_lfwa: Path, monkeypatch):
+    dataset, cache = built
+    assert len(list(cache.glob("landmarks68-*.npz"))) == 2  # original and deep-funneled
+    monkeypatch.setattr("dmmlib.landmarks.cache._extract", lambda *a, **k: pytest.fail("the cache was not used"))
+    again = LFWA(synthetic_lfwa, "train", landmarks="build", landmark_cache_dir=cache)
+    assert np.array_equal(again.landmark_sources, dataset.landmark_sources)
+
+
+def test_building_landmarks_needs_a_cache_folder(synthetic_lfwa: Path):
+    with pytest.raises(ValueError, match="landmark_cache_dir"):
+        LFWA(synthetic_lfwa, "train", landmarks="build")
+
+
 def test_validation_split_is_refused_with_a_reason(synthetic_lfwa: Path):
     with pytest.raises(ValueError, match="no validation set"):
         LFWA(synthetic_lfwa, "valid")

@@ -1,10 +1,14 @@
-"""Preset resolution (DESIGN section 4) and notebook parameter validation."""
+"""Preset resolution (DESIGN section 4), notebook parameter validation, and the run names presets give."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from dmmlib.suite import presets, session
+from dmmlib.config import TrainConfig
+from dmmlib.suite import pipeline, presets, session
 
 
 def test_auto_without_gpu_or_data_is_teach(monkeypatch):
@@ -68,3 +72,50 @@ def test_session_resolves_run_dir_under_runs(tmp_path, monkeypatch):
     ctx = session.start("nb", PRESET="smoke", SEED=3)
     assert ctx.run_dir == tmp_path / "smoke"
     assert "synthetic" in ctx.dataset_label
+
+
+# --- run names: a cached run keeps its name when fields are added ---------------------------------------------------
+#: Run names computed before flip_probability and lfwa_crop_to_aspect existed (their defaults reproduce those runs).
+NAMES_BEFORE_THE_NEW_FIELDS = {
+    "default": "DMM-CNN-b7b6948eea",
+    "smoke": "DMM-CNN-2a79555a65",
+    "teach": "DMM-CNN-ed264a57d7",
+    "teach DMM-FAC dwa": "DMM-FAC-dwa-75ab9d5b91",
+    "smoke fine-tuning": "DMM-CNN-c93c0acd02",
+    "teach fine-tuning": "DMM-CNN-9a03dd6b12",
+}
+
+
+def names_now() -> dict[str, str]:
+    smoke, teach = (TrainConfig(**presets.PRESETS[p].train, seed=0) for p in ("smoke", "teach"))
+    return {
+        "default": pipeline.run_name(TrainConfig()),
+        "smoke": pipeline.run_name(smoke),
+        "teach": pipeline.run_name(teach),
+        "teach DMM-FAC dwa": pipeline.run_name(teach.replace(variant="DMM-FAC", weighting="dwa")),
+        "smoke fine-tuning": pipeline.run_name(smoke.replace(**presets.PRESETS["smoke"].finetune)),
+        "teach fine-tuning": pipeline.run_name(teach.replace(**presets.PRESETS["teach"].finetune)),
+    }
+
+
+def test_fields_added_at_their_old_behaviour_leave_cached_run_names_unchanged():
+    assert names_now() == NAMES_BEFORE_THE_NEW_FIELDS
+
+
+@pytest.mark.parametrize("change", [{"flip_probability": 0.0}, {"lfwa_crop_to_aspect": True}])
+def test_setting_a_new_field_away_from_its_default_gives_a_new_run_name(change):
+    assert pipeline.run_name(TrainConfig(**change)) != NAMES_BEFORE_THE_NEW_FIELDS["default"]
+
+
+def test_the_paper_presets_fine_tuning_settings_are_recorded_there():
+    finetune = presets.PRESETS["paper"].finetune
+    assert finetune["mask_placeholder_landmarks"] is True and finetune["lfwa_crop_to_aspect"] is True
+    assert finetune["epochs"] * 13_144 / 64 / finetune["update_interval"] >= 5, "several lambda / tau updates"
+    source = Path(presets.__file__).read_text()
+    for name in finetune:  # each setting carries its reason, tagged
+        assert re.search(rf"# ours: .*\n(\s+# .*\n)*\s+{name}=", source), name
+
+
+def test_a_flip_probability_outside_0_1_is_refused():
+    with pytest.raises(ValueError, match="flip_probability must be in"):
+        TrainConfig(flip_probability=1.5)

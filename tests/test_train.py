@@ -170,6 +170,17 @@ def test_resume_refuses_a_changed_model_config(tmp_path):
         train(tiny_config(lr=0.5), TinyFaces(32), TinyFaces(16), tmp_path, max_iterations=2, progress=False)
 
 
+def test_a_checkpoint_older_than_a_config_field_resumes_under_the_fields_default(tmp_path):
+    train(tiny_config(), TinyFaces(32), TinyFaces(16), tmp_path, max_iterations=1, progress=False)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    del checkpoint["config"]["flip_probability"], checkpoint["config"]["lfwa_crop_to_aspect"]  # fields added later
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    assert train(tiny_config(), TinyFaces(32), TinyFaces(16), tmp_path, max_iterations=2, progress=False).iterations == 2
+    with pytest.raises(ValueError, match="flip_probability"):
+        train(tiny_config(flip_probability=0.0), TinyFaces(32), TinyFaces(16), tmp_path, max_iterations=3,
+              progress=False)  # fmt: skip
+
+
 def test_without_a_validation_set_updates_use_the_update_set(tmp_path):
     data = TinyFaces(32)
     result = train(tiny_config(update_interval=2), data, None, tmp_path, update_set=data, max_iterations=3,

@@ -18,13 +18,14 @@ from PIL import Image
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.transforms import (
     ResizeFlip,
+    crop_fraction,
     decode_jpeg_tensor,
     eval_transform,
     make_loader,
     to_uint8_tensor,
     train_transform,
 )
-from dmmlib.landmarks.schema import flip_normalised
+from dmmlib.landmarks.schema import denormalise, flip_normalised, normalise
 from dmmlib.suite.paths import shared_testdata
 
 
@@ -96,6 +97,36 @@ def test_train_transform_flips_about_half_the_time_reproducibly(synthetic_celeba
         return out
 
     assert flips(0) == flips(0) and 8 < sum(flips(0)) < 32
+
+
+def test_an_lfw_square_cut_to_the_input_aspect_keeps_the_face_proportions():
+    assert crop_fraction((250, 250), (218, 178)) == pytest.approx((178 / 218, 1.0))  # 250 x 204.1
+    assert crop_fraction((178, 218), (218, 178)) is None and crop_fraction((178, 218), (109, 89)) is None
+
+
+def test_landmarks_follow_the_centred_cut_and_the_resize(tmp_path: Path):
+    pixels = np.zeros((250, 250, 3), np.uint8)
+    dots = np.array([[40.0, 60.0], [200.0, 180.0], [125.0, 125.0]])  # (x, y) pixels, one near each side
+    for x, y in dots.astype(int):
+        pixels[y - 1 : y + 2, x - 1 : x + 2] = 255
+    Image.fromarray(pixels).save(tmp_path / "square.png")
+    landmarks = np.zeros((68, 2), np.float32)
+    landmarks[:3] = dots
+    tensor, out = ResizeFlip((218, 178), flip_p=0.0, crop_to_aspect=True)(
+        Image.open(tmp_path / "square.png"), normalise(landmarks, 250, 250)
+    )
+    assert tensor.shape == (3, 218, 178)
+    grey = tensor.float().mean(0).numpy()
+    for x, y in denormalise(out, 178, 218)[:3]:  # each landmark sits on its dot in the output
+        assert grey[int(round(y)), int(round(x))] > 100, (x, y)
+    left, scale = 250 * (1 - 178 / 218) / 2, 218 / 250  # the cut's left edge (continuous px), the uniform scale
+    np.testing.assert_allclose(denormalise(out, 178, 218)[:3], (dots + 0.5 - [left, 0]) * scale - 0.5, atol=1e-3)
+
+
+def test_a_zero_flip_probability_never_flips(synthetic_celeba: Path):
+    image, landmarks = image_and_landmarks(synthetic_celeba)
+    _, out = train_transform((80, 64), flip_p=0.0)(image, landmarks)
+    assert np.array_equal(out, landmarks)
 
 
 def test_bad_sizes_are_named():

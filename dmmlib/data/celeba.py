@@ -35,6 +35,7 @@ from dmmlib.data.celeba_format import (
     read_partition,
 )
 from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
+from dmmlib.data.filecheck import looks_like
 from dmmlib.data.image_store import ImageStore, zip_prefix
 from dmmlib.data.transforms import Transform, decode_resized, to_uint8_tensor
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
@@ -144,7 +145,8 @@ def find_celeba(root: str | os.PathLike[str]) -> CelebAFiles:
 @dataclass
 class ChecksumReport:
     """MD5 check of CelebA's released files: one ``(filename, status, path)`` row each; status is
-    ``ok``, ``mismatch`` (a modified or synthetic copy) or ``missing``."""
+    ``ok``, ``mismatch`` (a modified or synthetic copy), ``missing``, or, for a file that is plainly not the
+    released one, ``empty`` or ``html page`` (a failed download saved under the file's name)."""
 
     rows: list[tuple[str, str, Path | None]] = field(default_factory=list)
 
@@ -153,10 +155,15 @@ class ChecksumReport:
         return all(status == "ok" for _, status, _ in self.rows)
 
     def __str__(self) -> str:
-        lines = [f"{name:34s} {status:8s} {path or ''}" for name, status, path in self.rows]
+        lines = [f"{name:34s} {status:9s} {path or ''}" for name, status, path in self.rows]
         verdict = (
             "all files match the released CelebA" if self.ok else "some files differ from the released CelebA"
         )
+        if any(status in ("empty", "html page") for _, status, _ in self.rows):
+            verdict += (
+                "; an empty file or an HTML page is a failed download (Google Drive's quota or sign-in page saved "
+                "under the file's name): download those files again"
+            )
         return "\n".join([*lines, verdict])
 
 
@@ -182,8 +189,12 @@ def verify_checksums(root: str | os.PathLike[str] | CelebAFiles, include_zip: bo
     for name, path in found.items():
         if path is None:
             report.rows.append((name, "missing", None))
+        elif md5sum(path) == CHECKSUMS[name]:
+            report.rows.append((name, "ok", path))
         else:
-            report.rows.append((name, "ok" if md5sum(path) == CHECKSUMS[name] else "mismatch", path))
+            kind = looks_like(path)
+            status = "mismatch" if kind is None else "empty" if kind == "empty" else "html page"
+            report.rows.append((name, status, path))
     return report
 
 
@@ -214,7 +225,10 @@ class CelebA(Dataset):
     ``landmarks``: ``None`` (zeros, source MEAN_SHAPE), ``"file"`` (the 68-point file beside the 5-point one),
     ``"build"`` (dlib via :func:`dmmlib.landmarks.cached_dataset_landmarks`, computed on first use and cached in
     ``landmark_cache_dir``, which it then requires), or a pair ``(points (N, 68, 2) pixels, sources (N,))`` for
-    this split's N images or for all images in file order.
+    this split's N images or for all images in file order. With the images in ``img_align_celeba.zip`` they are
+    read straight from the zip, nothing is extracted. The cache is keyed by the image list (see
+    :func:`dmmlib.landmarks.cache.cache_key`): paths on disk for a folder, the zip's file name and member names for
+    a zip, so a copy read from the zip and the same copy extracted each get their own cache file (equal points).
     ``transform``: see :mod:`dmmlib.data.transforms`; ``None`` keeps the full-size image.
     ``skip_corrupt``: replace an undecodable image by the next decodable one and record it in :attr:`skipped`
     (instead of raising :class:`CorruptImageError`).
@@ -346,8 +360,8 @@ class CelebA(Dataset):
         names, five = read_landmarks_5(self.files.landmarks_5)
         position = {name: k for k, name in enumerate(names)}
         five = five[[position[n] for n in self.filenames]]
-        image_paths = [self.store.path(n) for n in self.filenames]
-        points, sources = cached_dataset_landmarks(image_paths, five, self._landmark_cache_dir, self._landmark_workers)
+        images = self.store.image_list(self.filenames)  # files, or members read straight from the zip
+        points, sources = cached_dataset_landmarks(images, five, self._landmark_cache_dir, self._landmark_workers)
         self._set_landmarks(points, sources)
 
     def __len__(self) -> int:

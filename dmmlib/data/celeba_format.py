@@ -27,6 +27,7 @@ import numpy as np
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data import atomic
 from dmmlib.data.errors import DataFormatError
+from dmmlib.data.filecheck import check_download
 
 LANDMARK_5_HEADER = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
 LANDMARK_68_HEADER = " ".join(f"x{i} y{i}" for i in range(68))
@@ -34,6 +35,7 @@ SPLIT_IDS = {"train": 0, "valid": 1, "test": 2}
 
 
 def _lines(path: Path) -> list[str]:
+    check_download(path, "a CelebA annotation text file")
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

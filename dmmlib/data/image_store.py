@@ -13,6 +13,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from dmmlib.data.filecheck import open_zip
+
 
 class ImageStore:
     """Images named like ``000001.jpg`` in ``location``: a folder, or a zip with members ``prefix + name``."""
@@ -26,7 +28,7 @@ class ImageStore:
 
     def _archive(self) -> zipfile.ZipFile:
         if self._zip is None or self._zip_pid != os.getpid():
-            self._zip = zipfile.ZipFile(self.location)
+            self._zip = open_zip(self.location, "a zip of images")
             self._zip_pid = os.getpid()
         return self._zip
 
@@ -48,8 +50,17 @@ class ImageStore:
 
     def path(self, name: str) -> Path:
         if self.in_zip:
-            raise ValueError(f"{self.location} is a zip; extract it to get image files on disk")
+            raise ValueError(
+                f"{self.location} is a zip: its images have no path on disk (use image_list, or extract the zip)"
+            )
         return self.location / name
+
+    def image_list(self, names: list[str]) -> list[Path] | tuple[Path, list[str]]:
+        """``names`` in the form :func:`dmmlib.landmarks.cached_dataset_landmarks` reads: image paths for a folder,
+        ``(zip path, member names)`` for a zip (each worker then reads the images straight from the zip)."""
+        if self.in_zip:
+            return self.location, [self.prefix + name for name in names]
+        return [self.location / name for name in names]
 
     def open(self, name: str) -> Image.Image:
         """Open (without decoding) one image. Raises OSError / zipfile.BadZipFile on damaged data."""
@@ -66,7 +77,7 @@ class ImageStore:
 
 def zip_prefix(path: Path, folder: str) -> str:
     """The member prefix of images in an image zip: ``folder/`` (CelebA's zip) or ``""`` (flat)."""
-    with zipfile.ZipFile(path) as archive:
+    with open_zip(path, "a zip of images") as archive:
         for member in archive.namelist():
             if member.lower().endswith((".jpg", ".jpeg", ".png")):
                 return member[: member.rfind("/") + 1] if "/" in member else ""

@@ -57,12 +57,24 @@ def synthetic_landmarks(root: str | os.PathLike[str]) -> dict[str, tuple[np.ndar
     return out
 
 
+LandmarkArg = Mapping[str, tuple[np.ndarray, np.ndarray]] | str | None
+
+
 class LFWA(Dataset):
     """LFWA samples with the same keys as :class:`dmmlib.data.celeba.CelebA`.
 
     ``versions``: which image copies to use; default both for ``train`` (the paper's protocol), the original
-    for ``test``. ``landmarks``: ``None`` (zeros, source MEAN_SHAPE) or ``{version: (points (N, 68, 2) pixels,
-    sources (N,))}`` indexed like the ``name`` list of ``lfw_att_40.mat``.
+    for ``test``. ``landmarks``:
+
+    * ``None``: zeros (the image centre), source MEAN_SHAPE, for every image;
+    * ``"build"``: dlib's 68 points of each image of the split, computed on first use (or by
+      :meth:`prepare_landmarks`) and cached in ``landmark_cache_dir`` (required), one cache file per version
+      (:func:`dmmlib.landmarks.cached_dataset_landmarks`). LFW's images are not aligned and come without five
+      points, so each goes through dlib's HOG detector (upsampling once when it finds no face). An image where no
+      face is found gets a placeholder, source MEAN_SHAPE (:func:`dmmlib.landmarks.mean_shape_for_no_face`), which
+      training leaves out of Eq. 1 when ``TrainConfig.mask_placeholder_landmarks`` is set (the paper preset's
+      fine-tuning sets it);
+    * ``{version: (points (N, 68, 2) pixels, sources (N,))}`` indexed like the ``name`` list of ``lfw_att_40.mat``.
     """
 
     def __init__(
@@ -71,8 +83,11 @@ class LFWA(Dataset):
         split: str = "train",
         versions: Sequence[str] | None = None,
         transform: Transform | None = None,
-        landmarks: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        landmarks: LandmarkArg = None,
         check_images: bool = True,
+        *,
+        landmark_cache_dir: str | os.PathLike[str] | None = None,
+        landmark_workers: int = 1,
     ) -> None:
         if split not in ("train", "test"):
             raise ValueError(
@@ -99,7 +114,23 @@ class LFWA(Dataset):
             )
         self.split, self.versions, self.transform = split, versions, transform
         self.items = [(v, int(i)) for v in versions for i in chosen]
-        self.landmarks = dict(landmarks or {})
+        self._chosen = np.asarray(chosen, dtype=np.int64)
+        self._landmark_request = landmarks
+        self._landmark_cache_dir = landmark_cache_dir
+        self._landmark_workers = landmark_workers
+        if isinstance(landmarks, str):
+            if landmarks != "build":
+                raise ValueError(
+                    f"landmarks must be None, 'build' or {{version: (points, sources)}}, got {landmarks!r}"
+                )
+            if landmark_cache_dir is None:
+                raise ValueError(
+                    "landmarks='build' needs landmark_cache_dir=: the folder where dlib's landmarks of LFWA are "
+                    "cached (every image goes through dlib's face detector, which takes minutes, so they are kept)"
+                )
+            self.landmarks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        else:
+            self.landmarks = dict(landmarks or {})
         if check_images:
             for version in versions:
                 folder = self.root / VERSION_FOLDERS[version]
@@ -110,17 +141,46 @@ class LFWA(Dataset):
                         f"({len(absent)} {version} images missing). Extract the LFW archive into {folder}"
                     )
 
+    def prepare_landmarks(self) -> None:
+        """Compute (or load from the cache) dlib's landmarks now for ``landmarks="build"``; otherwise a no-op."""
+        if self._landmark_request != "build" or self.landmarks:
+            return
+        from dmmlib.landmarks import cached_dataset_landmarks, mean_shape_for_no_face
+
+        built = {}
+        for version in self.versions:
+            folder = self.root / VERSION_FOLDERS[version]
+            paths = [folder / self.image_names[i] for i in self._chosen]
+            found = cached_dataset_landmarks(paths, None, self._landmark_cache_dir, self._landmark_workers)
+            points = np.full((len(self.image_names), NUM_POINTS, 2), np.nan, dtype=np.float32)
+            sources = np.full(len(self.image_names), int(LandmarkSource.MEAN_SHAPE), dtype=np.int8)
+            points[self._chosen], sources[self._chosen] = mean_shape_for_no_face(*found)
+            built[version] = (points, sources)
+        self.landmarks = built
+
+    @property
+    def landmark_sources(self) -> np.ndarray:
+        """The ``LandmarkSource`` code of every sample, in sample order (MEAN_SHAPE where there are none)."""
+        self.prepare_landmarks()
+        placeholder = int(LandmarkSource.MEAN_SHAPE)
+        return np.array(
+            [int(self.landmarks[v][1][i]) if v in self.landmarks else placeholder for v, i in self.items],
+            dtype=np.int64,
+        )
+
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, index: int) -> dict:
+        self.prepare_landmarks()
         version, i = self.items[index]
         path = self.root / VERSION_FOLDERS[version] / self.image_names[i]
         pair = self.landmarks.get(version)
         try:
             image = Image.open(path)
-            if pair is None:
-                coords, source = np.zeros(2 * NUM_POINTS, np.float32), int(LandmarkSource.MEAN_SHAPE)
+            if pair is None or not np.isfinite(pair[0][i]).all():  # none, or no face anywhere: the centre
+                source = int(LandmarkSource.MEAN_SHAPE) if pair is None else int(pair[1][i])
+                coords = np.zeros(2 * NUM_POINTS, np.float32)
             else:
                 coords, source = normalise(pair[0][i], *image.size), int(pair[1][i])
             if self.transform is None:

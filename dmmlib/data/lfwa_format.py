@@ -16,6 +16,7 @@ import numpy as np
 
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data.errors import DataFormatError, DatasetNotFoundError
+from dmmlib.data.filecheck import check_download, damaged
 
 _MATLAB_HEADER = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created by: dmmlib.data.lfwa HDF5 schema 1.00 ."
 
@@ -24,11 +25,15 @@ _MATLAB_HEADER = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created by: dmmlib.da
 def _open_mat(path: Path) -> h5py.File:
     if not path.is_file():
         raise DatasetNotFoundError(f"{path}: file not found")
+    check_download(path, "a MATLAB file")
     if not h5py.is_hdf5(path):
         raise DataFormatError(
             path, "not a MATLAB v7.3 (HDF5) file", hint="Expected the lfw_att_40.mat released with CelebA"
         )
-    return h5py.File(path, "r")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:  # an HDF5 signature, but the file is cut short or damaged
+        raise damaged(path, "MATLAB v7.3 (HDF5) file", exc) from None
 
 
 def _cell_strings(f: h5py.File, key: str, path: Path) -> list[str]:
@@ -47,11 +52,14 @@ def read_lfw_att_40(path: str | os.PathLike[str]) -> tuple[list[str], list[str],
     """-> (attribute names, image paths with forward slashes, labels (N, 40) int8 +1/-1)."""
     path = Path(path)
     with _open_mat(path) as f:
-        names = _cell_strings(f, "AttrName", path)
-        images = [p.replace("\\", "/") for p in _cell_strings(f, "name", path)]
-        if "label" not in f:
-            raise DataFormatError(path, "has no variable 'label'")
-        label = np.asarray(f["label"][()])
+        try:
+            names = _cell_strings(f, "AttrName", path)
+            images = [p.replace("\\", "/") for p in _cell_strings(f, "name", path)]
+            if "label" not in f:
+                raise DataFormatError(path, "has no variable 'label'")
+            label = np.asarray(f["label"][()])
+        except (OSError, KeyError) as exc:  # h5py reading past the end of a truncated file
+            raise damaged(path, "MATLAB v7.3 (HDF5) file", exc) from None
     k, n = len(names), len(images)
     if label.shape == (k, n):  # MATLAB's N x K, transposed on disk
         label = label.T
@@ -73,17 +81,21 @@ def read_indices(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     keys = ("indices_img_train", "indices_img_test")
     if not path.is_file():
         raise DatasetNotFoundError(f"{path}: file not found")
+    check_download(path, "a MATLAB file")
     if h5py.is_hdf5(path):
-        with h5py.File(path, "r") as f:
-            found = {k: np.asarray(f[k][()]) for k in keys if k in f}
-            available = sorted(f)
+        try:
+            with h5py.File(path, "r") as f:
+                found = {k: np.asarray(f[k][()]) for k in keys if k in f}
+                available = sorted(f)
+        except (OSError, KeyError) as exc:
+            raise damaged(path, "MATLAB v7.3 (HDF5) file", exc) from None
     else:
         import scipy.io
 
         try:
             mat = scipy.io.loadmat(path)
-        except (ValueError, TypeError, OSError) as exc:
-            raise DataFormatError(path, f"not a readable MATLAB file ({exc})") from exc
+        except (ValueError, TypeError, OSError, EOFError) as exc:
+            raise damaged(path, "MATLAB file (v5 or v7.3)", exc) from None
         found = {k: np.asarray(mat[k]) for k in keys if k in mat}
         available = sorted(k for k in mat if not k.startswith("__"))
     missing = [k for k in keys if k not in found]

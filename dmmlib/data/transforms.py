@@ -15,6 +15,7 @@ image memory and the (H, W, 3) -> (3, H, W) rearrangement.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 
@@ -73,43 +74,77 @@ def decode_jpeg_tensor(image: Image.Image) -> torch.Tensor | None:
         raise OSError(f"cannot decode JPEG: {str(exc).splitlines()[-1]}") from exc
 
 
-def decode_resized(image: Image.Image, size: tuple[int, int] | None) -> Image.Image:
+def crop_fraction(image_size: tuple[int, int], size: tuple[int, int]) -> tuple[float, float] | None:
+    """The centred box of ``size``'s aspect ratio in an image of ``image_size = (W, H)``, as fractions ``(fx, fy)``
+    of its width and height (one of them 1), or None when the aspect ratios already agree."""
+    width, height = image_size
+    target, actual = size[1] / size[0], width / height
+    if abs(actual - target) <= 1e-9 * target:
+        return None
+    return (target / actual, 1.0) if actual > target else (1.0, actual / target)
+
+
+def decode_resized(
+    image: Image.Image, size: tuple[int, int] | None, crop: tuple[float, float] | None = None
+) -> Image.Image:
     """Decode ``image`` as RGB at ``size`` = (H, W), letting JPEG decode at 1/2, 1/4 or 1/8 scale when it can.
 
     ``draft`` picks the smallest DCT scale that still covers the requested size, so quality is unchanged.
+    ``crop = (fx, fy)`` first cuts the centred box of those fractions of the width and height (continuous
+    coordinates: :func:`crop_landmarks` moves landmarks exactly with it).
     """
     if size is None:
         image.load()
         return image.convert("RGB") if image.mode != "RGB" else image
     height, width = size
+    fx, fy = crop or (1.0, 1.0)
     if image.format == "JPEG":
-        image.draft("RGB", (width, height))
+        image.draft("RGB", (math.ceil(width / fx), math.ceil(height / fy)))
     image = image.convert("RGB") if image.mode != "RGB" else image
+    if crop is not None:
+        w, h = image.size
+        box = (w * (1 - fx) / 2, h * (1 - fy) / 2, w * (1 + fx) / 2, h * (1 + fy) / 2)
+        return image.resize((width, height), Image.Resampling.BILINEAR, box=box, reducing_gap=None)
     if image.size != (width, height):
         image = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=None)
     return image
 
 
+def crop_landmarks(landmarks: np.ndarray, crop: tuple[float, float]) -> np.ndarray:
+    """Normalised landmarks (:func:`dmmlib.landmarks.schema.normalise`) of the centred crop ``(fx, fy)``: the
+    crop's edges are at -1 and +1, so each coordinate is divided by the fraction kept along its axis."""
+    points = np.asarray(landmarks, dtype=np.float32).reshape(-1, 2) / np.array(crop, dtype=np.float32)
+    return points.reshape(np.shape(landmarks))
+
+
 class ResizeFlip:
     """Resize to (H, W), then flip horizontally with probability ``flip_p`` (landmarks flipped with it).
 
-    The flip draws from torch's generator, which the DataLoader seeds per worker, so runs are reproducible.
+    ``crop_to_aspect``: first cut the centred box of (H, W)'s aspect ratio, so the resize is uniform and faces
+    keep their proportions (``TrainConfig.lfwa_crop_to_aspect`` says when that matters). The flip draws from
+    torch's generator, which the DataLoader seeds per worker, so runs are reproducible.
     """
 
-    def __init__(self, size: tuple[int, int] | None, flip_p: float = 0.5) -> None:
+    def __init__(self, size: tuple[int, int] | None, flip_p: float = 0.5, crop_to_aspect: bool = False) -> None:
         if size is not None and (len(size) != 2 or min(size) < 1):
             raise ValueError(f"size must be (height, width) with positive entries, got {size!r}")
         if not 0.0 <= flip_p <= 1.0:
             raise ValueError(f"flip_p must be a probability in [0, 1], got {flip_p}")
+        if crop_to_aspect and size is None:
+            raise ValueError("crop_to_aspect needs a size: the aspect ratio to cut to")
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.flip_p = flip_p
+        self.crop_to_aspect = crop_to_aspect
 
     def __call__(self, image: Image.Image, landmarks: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
-        stored = self.size is None or self.size == (image.size[1], image.size[0])
+        crop = crop_fraction(image.size, self.size) if self.crop_to_aspect else None
+        stored = crop is None and (self.size is None or self.size == (image.size[1], image.size[0]))
         tensor = decode_jpeg_tensor(image) if stored else None
         if tensor is None:
-            image = decode_resized(image, self.size)
+            image = decode_resized(image, self.size, crop)
         landmarks = np.asarray(landmarks, dtype=np.float32)
+        if crop is not None:
+            landmarks = crop_landmarks(landmarks, crop)
         flip = self.flip_p > 0 and torch.rand(()).item() < self.flip_p
         if flip:
             landmarks = flip_normalised(landmarks).astype(np.float32)
@@ -118,17 +153,21 @@ class ResizeFlip:
         return (tensor.flip(2) if flip else tensor), landmarks
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(size={self.size}, flip_p={self.flip_p})"
+        crop = ", crop_to_aspect=True" if self.crop_to_aspect else ""
+        return f"{type(self).__name__}(size={self.size}, flip_p={self.flip_p}{crop})"
 
 
-def train_transform(size: tuple[int, int] | None) -> ResizeFlip:
-    """Training: resize to (H, W) and a random horizontal flip."""
-    return ResizeFlip(size, flip_p=0.5)
+def train_transform(
+    size: tuple[int, int] | None, flip_p: float = 0.5, crop_to_aspect: bool = False
+) -> ResizeFlip:
+    """Training: resize to (H, W) and a random horizontal flip with probability ``flip_p``
+    (``TrainConfig.flip_probability``)."""
+    return ResizeFlip(size, flip_p=flip_p, crop_to_aspect=crop_to_aspect)
 
 
-def eval_transform(size: tuple[int, int] | None) -> ResizeFlip:
+def eval_transform(size: tuple[int, int] | None, crop_to_aspect: bool = False) -> ResizeFlip:
     """Evaluation: resize only."""
-    return ResizeFlip(size, flip_p=0.0)
+    return ResizeFlip(size, flip_p=0.0, crop_to_aspect=crop_to_aspect)
 
 
 def make_loader(

@@ -14,7 +14,7 @@ says so wherever the number appears (``TrainConfig.num_landmarks``, FACTS §1).
 The names below are the public entry points; ``from dmmlib import landmarks; landmarks.predict_landmarks(...)``.
 """
 
-from dmmlib.landmarks.cache import NO_FACE, cached_dataset_landmarks
+from dmmlib.landmarks.cache import NO_FACE, cached_dataset_landmarks, mean_shape_for_no_face
 from dmmlib.landmarks.dlib_xml import AnnotatedFace, Box, load_xml_annotations
 from dmmlib.landmarks.extract import (
     ImageLike,
@@ -22,11 +22,14 @@ from dmmlib.landmarks.extract import (
     box_from_five_points,
     describe,
     detect_faces,
+    find_faces,
+    image_to_rgb,
     landmarks_for_image,
     load_image,
     model_path,
     no_face_message,
     predict_landmarks,
+    unreadable_image_note,
 )
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource
 from dmmlib.landmarks.shape import MEAN_SHAPE_68
@@ -44,10 +47,14 @@ __all__ = [
     "cached_dataset_landmarks",
     "describe",
     "detect_faces",
+    "find_faces",
+    "image_to_rgb",
     "landmarks_for_image",
     "load_image",
     "load_xml_annotations",
+    "mean_shape_for_no_face",
     "model_path",
     "no_face_message",
     "predict_landmarks",
+    "unreadable_image_note",
 ]

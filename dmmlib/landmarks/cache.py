@@ -2,9 +2,12 @@
 
 CelebA has 202,599 images; extracting their landmarks takes minutes to hours, so the result is cached in one
 ``.npz`` file per (ordered file list, five points) pair. The file name carries the first 16 hex digits of a SHA-1 of
-both, and the file stores the full digest, so a cache is only ever used for the list it was made from. The file
-is written to a temporary name in the same folder and renamed into place: an interrupted run leaves no cache file
-behind and the next run starts cleanly.
+both, and the file stores the full digest, so a cache is only ever used for the list it was made from. The list is
+what the caller passes: image paths (as given, so a dataset moved to another folder gets a new cache), or a zip's
+file name and its member names. Images read from a zip and the same images extracted to a folder therefore have
+different keys and two cache files, though the points in them are the same. The file is written to a temporary name
+in the same folder and renamed into place: an interrupted run leaves no cache file behind and the next run starts
+cleanly.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from dmmlib.data import atomic
+from dmmlib.data.filecheck import open_zip
 from dmmlib.landmarks import extract
-from dmmlib.landmarks.schema import NUM_POINTS
+from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource
+from dmmlib.landmarks.shape import five_points_from_68, place_mean_shape
 
 #: Source code stored for an image without five points where the detector found no face (points are NaN).
 NO_FACE = -1
@@ -113,6 +118,26 @@ def cached_dataset_landmarks(
     return points, sources
 
 
+def mean_shape_for_no_face(points: np.ndarray, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Placeholders for the images where the detector found no face (source ``NO_FACE``, NaN points).
+
+    For images that share one size and framing (LFW's 250 x 250 crops, centred on the face): each such image gets
+    :data:`~dmmlib.landmarks.shape.MEAN_SHAPE_68` placed by the mean five points of the images where a face was
+    found, and the source ``LandmarkSource.MEAN_SHAPE`` (a placeholder, not a measurement: training leaves it out
+    of Eq. 1 with ``TrainConfig.mask_placeholder_landmarks``). Where no image has a face the points stay NaN; the
+    readers then give the normalised origin (zeros) as the target. Returns new arrays; the inputs are unchanged.
+    """
+    points = np.array(points, dtype=np.float32)
+    sources = np.array(sources, dtype=np.int8)
+    missing = sources == NO_FACE
+    if missing.any():
+        found = ~missing & np.isfinite(points).all(axis=(1, 2))
+        if found.any():
+            points[missing] = place_mean_shape(five_points_from_68(points[found]).mean(axis=0))
+        sources[missing] = int(LandmarkSource.MEAN_SHAPE)
+    return points, sources
+
+
 def _read_cache(path: Path, key: str, count: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The cached arrays, or None when the file is not the cache of ``key`` with ``count`` images."""
     try:
@@ -177,7 +202,7 @@ def _init_worker(zip_path: Path | None) -> None:
     """Open the zip once per worker; the model loads (once per process) on the first prediction."""
     global _worker_zip
     _close_worker_zip()
-    _worker_zip = zipfile.ZipFile(zip_path) if zip_path is not None else None
+    _worker_zip = open_zip(zip_path, "a zip of images") if zip_path is not None else None
 
 
 def _close_worker_zip() -> None:
@@ -190,14 +215,15 @@ def _close_worker_zip() -> None:
 def _open_image(name: str) -> np.ndarray:
     from PIL import Image
 
+    # orient=False: the points must refer to the pixels as stored, which is what the dataset readers decode
     if _worker_zip is None:
-        return extract.load_image(name)
+        return extract.load_image(name, orient=False)
     try:
         data = _worker_zip.read(name)
     except KeyError:
         raise FileNotFoundError(f"image {name!r} is not in {_worker_zip.filename}") from None
     with Image.open(io.BytesIO(data)) as image:
-        return extract.load_image(image)
+        return extract.load_image(image, orient=False)
 
 
 def _extract_chunk(task: tuple[int, list[str], np.ndarray | None]) -> tuple[int, np.ndarray, np.ndarray]:

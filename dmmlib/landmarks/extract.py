@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from dmmlib.landmarks.dlib_xml import Box
 from dmmlib.landmarks.schema import LandmarkSource
@@ -33,8 +33,11 @@ __all__ = [
     "box_from_five_points",
     "calibrate_five_point_box",
     "detect_faces",
+    "find_faces",
+    "image_to_rgb",
     "landmarks_for_image",
     "load_image",
+    "unreadable_image_note",
     "model_path",
     "predict_landmarks",
 ]
@@ -99,10 +102,68 @@ def describe(image: ImageLike) -> str:
     return f"{type(image).__name__} image"
 
 
-def load_image(image: ImageLike) -> np.ndarray:
+#: Image formats worth naming to a user, in the order named (those this PIL can open are listed in messages).
+_COMMON_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "AVIF")
+#: ISO-BMFF brands of HEIC/HEIF files (the iPhone camera's default format), which PIL cannot open.
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1")
+
+
+def readable_formats() -> list[str]:
+    """The common photo formats this installation's PIL can open."""
+    Image.init()
+    return [name for name in _COMMON_FORMATS if name in Image.OPEN]
+
+
+def unreadable_image_note(name: str, head: bytes = b"") -> str:
+    """The sentence that ends an unreadable-image message: the formats that work, and a word on HEIC/HEIF when
+    ``name`` (a file name) or the file's first bytes ``head`` say it is one."""
+    note = f"Readable formats: {', '.join(readable_formats())}"
+    brand = head[8:12] if head[4:8] == b"ftyp" else b""
+    if Path(name).suffix.lower() in (".heic", ".heif", ".hif") or (brand in _HEIF_BRANDS and b"avif" not in head[:64]):
+        note += (
+            ". HEIC/HEIF photos (the iPhone camera's default format) are not supported: PIL cannot open them. "
+            "Convert the photo to JPEG first (on the iPhone: Settings > Camera > Formats > Most Compatible; or "
+            "export it as JPEG from any photo viewer)"
+        )
+    return note
+
+
+def image_to_rgb(image: Image.Image, *, orient: bool = True) -> np.ndarray:
+    """The pixels of a PIL image as a viewer shows them: an RGB ``uint8`` array ``(H, W, 3)``.
+
+    * ``orient``: the EXIF orientation tag is applied (a phone stores a portrait photo sideways and tags it);
+    * 16-bit and 32-bit integer images (modes ``I;16*``, ``I``: 16-bit PNG and TIFF) are scaled by 1/257, so
+      65535 becomes 255 (PIL's own conversion clips everything above 255 to white); float images (``F``) are
+      taken as 0-1 when they stay within it, else as 0-255;
+    * transparency (RGBA, LA, PA, a palette with a transparent colour) is composited over white;
+    * every other mode (1, L, P, CMYK, YCbCr, ...) goes through PIL's conversion to RGB.
+    """
+    if orient:
+        image = ImageOps.exif_transpose(image)
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":
+        values = np.asarray(image).astype(np.float64)
+        if mode == "F":
+            values = values * 255.0 if np.nanmax(values, initial=0.0) <= 1.0 else values
+        else:
+            values = values / 257.0
+        grey = np.clip(np.rint(np.nan_to_num(values)), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(image if mode == "RGB" else image.convert("RGB"))
+
+
+def load_image(image: ImageLike, *, orient: bool = True) -> np.ndarray:
     """An RGB ``uint8`` array ``(H, W, 3)``, C-contiguous, from a path, a PIL image or an array.
 
-    Grey arrays ``(H, W)`` are repeated to three channels; anything else is refused with a message.
+    Files and PIL images go through :func:`image_to_rgb` (EXIF orientation applied when ``orient``, 16-bit and
+    other modes converted without clipping); a file PIL cannot open (HEIC, say) raises an error naming the file and
+    the formats that work. Grey arrays ``(H, W)`` are repeated to three channels; anything else is refused with a
+    message. The dataset landmark cache passes ``orient=False``: its points must refer to the pixels as stored,
+    which is what the dataset readers decode.
     """
     if isinstance(image, (str, os.PathLike)):
         path = Path(image)
@@ -110,15 +171,19 @@ def load_image(image: ImageLike) -> np.ndarray:
             raise FileNotFoundError(f"image file not found: {path}")
         try:
             with Image.open(path) as pil:
-                return np.asarray(pil.convert("RGB"))
+                return np.ascontiguousarray(image_to_rgb(pil, orient=orient))
+        except Image.DecompressionBombError as error:
+            raise ValueError(f"{path}: {error} Resize the photo (a few megapixels are plenty for a face)") from None
         except (OSError, SyntaxError, ValueError) as error:
             size = path.stat().st_size
+            with open(path, "rb") as handle:
+                head = handle.read(64)
             raise type(error)(
                 f"{path}: not a readable image ({'empty file' if size == 0 else f'{size} bytes'}; {error}). "
-                "Use a JPEG or PNG photo"
+                f"Use a JPEG or PNG photo. {unreadable_image_note(path.name, head)}"
             ) from error
     if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"))
+        return np.ascontiguousarray(image_to_rgb(image, orient=orient))
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8:
             raise ValueError(
@@ -144,6 +209,35 @@ def predict_landmarks(image: ImageLike, box: Box | tuple[float, float, float, fl
         raise ValueError(f"box: right/bottom must exceed left/top, got {box!r}")
     shape = _predictor()(pixels, dlib.rectangle(left, top, right, bottom))
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+#: Longest side (pixels) of the copy of a photo that :func:`find_faces` runs dlib's detector on. The detector's
+#: cost grows with the pixel count (~100 ms at 512 x 512, DESIGN §6), so a 12-megapixel phone photo would take
+#: seconds; faces in a photo reduced to 1024 pixels are still far above the detector's ~80-pixel minimum unless the
+#: photo is a crowd.
+DETECT_MAX_SIDE = 1024
+
+
+def find_faces(image: ImageLike, max_side: int | None = DETECT_MAX_SIDE) -> list[Box]:
+    """Face boxes in the pixels of ``image``, largest first: dlib's detector, upsampling once when it finds none.
+
+    A photo whose longest side exceeds ``max_side`` is searched on a reduced copy (longest side ``max_side``) and
+    the boxes are mapped back, which bounds the work on very large photos; landmarks and alignment then use the
+    original pixels. ``max_side=None`` searches the full image.
+    """
+    pixels = load_image(image)
+    height, width = pixels.shape[:2]
+    scale = 1.0 if max_side is None or max(height, width) <= max_side else max_side / max(height, width)
+    if scale == 1.0:
+        return detect_faces(pixels, upsample=0) or detect_faces(pixels, upsample=1)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BOX))
+    sx, sy = width / size[0], height / size[1]
+    boxes = detect_faces(small, upsample=0) or detect_faces(small, upsample=1)
+    return [
+        (int(round(left * sx)), int(round(top * sy)), int(round((right + 1) * sx)) - 1, int(round((bottom + 1) * sy)) - 1)
+        for left, top, right, bottom in boxes
+    ]
 
 
 def detect_faces(image: ImageLike, upsample: int = 0) -> list[Box]:
@@ -253,8 +347,8 @@ def landmarks_for_image(
     (``FIVE_POINT_BOX``). If the 68 points it gives disagree with the five by more than ``max_disagreement``
     eye distances on average (the predictor lost the face), the detector's boxes are tried, largest first, until
     one agrees (``DETECTOR``), and failing that :data:`MEAN_SHAPE_68` is placed by the five points (``MEAN_SHAPE``).
-    Without five points: the largest detector box, upsampling once if none is found (``DETECTOR``), else
-    :class:`NoFaceFound`.
+    Without five points: the largest box of :func:`find_faces` (upsampling once if none is found; a large photo
+    searched on a reduced copy), points predicted on the original pixels (``DETECTOR``), else :class:`NoFaceFound`.
     """
     pixels = load_image(image)
     if five_points is not None:
@@ -262,19 +356,15 @@ def landmarks_for_image(
         points = predict_landmarks(pixels, box_from_five_points(five))
         if five_point_disagreement(points, five) <= max_disagreement:
             return points, LandmarkSource.FIVE_POINT_BOX
-        for box in _detect_with_retry(pixels):
+        for box in find_faces(pixels):
             points = predict_landmarks(pixels, box)
             if five_point_disagreement(points, five) <= max_disagreement:
                 return points, LandmarkSource.DETECTOR
         return place_mean_shape(five), LandmarkSource.MEAN_SHAPE
-    boxes = _detect_with_retry(pixels)
+    boxes = find_faces(pixels)
     if not boxes:
         raise NoFaceFound(no_face_message(image))
     return predict_landmarks(pixels, boxes[0]), LandmarkSource.DETECTOR
-
-
-def _detect_with_retry(pixels: np.ndarray) -> list[Box]:
-    return detect_faces(pixels, upsample=0) or detect_faces(pixels, upsample=1)
 
 
 def no_face_message(image: ImageLike) -> str:
