@@ -27,19 +27,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 from core_helpers import one_thread  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def paper_run(tmp_path_factory):
-    data = synthetic.generate(tmp_path_factory.mktemp("data") / "celeba", 60, seed=3, progress=False)
-    runs = tmp_path_factory.mktemp("runs")
+def train_paper_path(data: Path, runs: Path, name: str, iterations: int):
+    """The paper preset's code path (a tiny input and batch) on the CelebA copy in ``data``: a few iterations."""
     with pytest.MonkeyPatch.context() as mp, one_thread():
         mp.setenv("DMM_RUNS_DIR", str(runs))
-        ctx = session.start("test_paper_preset", PRESET="paper", DATA_DIR=str(data))
+        ctx = session.start(name, PRESET="paper", DATA_DIR=str(data))
         cfg = pipeline.train_config(ctx, input_size=(64, 52), batch_size=4, val_batch_size=8, update_interval=2,
                                     device="cpu")  # fmt: skip
         train_set = pipeline.celeba_split(ctx, "train", cfg, train=True, progress=False)
         val_set = pipeline.celeba_split(ctx, "valid", cfg, progress=False)
-        result = train.train(cfg, train_set, val_set, runs / "paper-run", max_iterations=3, progress=False)
-    return ctx, cfg, train_set, result, runs
+        result = train.train(cfg, train_set, val_set, runs / f"{name}-run", max_iterations=iterations, progress=False)
+    return ctx, cfg, train_set, result
+
+
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory):
+    data = synthetic.generate(tmp_path_factory.mktemp("data") / "celeba", 60, seed=3, progress=False)
+    runs = tmp_path_factory.mktemp("runs")
+    return (*train_paper_path(data, runs, "test_paper_preset", iterations=3), runs)
 
 
 def test_the_paper_preset_reads_real_format_data_from_data_dir(paper_run):
@@ -78,14 +83,7 @@ def zipped_run(tmp_path_factory):
     extracted = synthetic.generate(data / "extracted", 36, seed=4, progress=False)
     zipped = zipped_official_layout(extracted, data / "zipped")
     runs = tmp_path_factory.mktemp("runs")
-    with pytest.MonkeyPatch.context() as mp, one_thread():
-        mp.setenv("DMM_RUNS_DIR", str(runs))
-        ctx = session.start("test_paper_preset_zip", PRESET="paper", DATA_DIR=str(zipped))
-        cfg = pipeline.train_config(ctx, input_size=(64, 52), batch_size=4, val_batch_size=8, update_interval=2,
-                                    device="cpu")  # fmt: skip
-        train_set = pipeline.celeba_split(ctx, "train", cfg, train=True, progress=False)
-        val_set = pipeline.celeba_split(ctx, "valid", cfg, progress=False)
-        result = train.train(cfg, train_set, val_set, runs / "zip-run", max_iterations=1, progress=False)
+    _, _, train_set, result = train_paper_path(zipped, runs, "test_paper_preset_zip", iterations=1)
     return extracted, train_set, result, runs / "paper" / "cache"
 
 
