@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from bench.common import WALL_CLOCK, command_line, record, round_ratios, rounded
-from dmmlib.suite import paths, sweep
+from dmmlib.suite import paths, provenance, sweep
 
 GOAL = 0.65
 JOBS = (2, 1)
@@ -79,7 +79,7 @@ def run(points: int = 4, rounds: int = 1, scratch_parent: Path | None = None) ->
                 times[jobs].append(time_sweep(spec, jobs, scratch / f"round{r}-jobs{jobs}"))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return entry(times, points, sweep.cores())
+    return entry(times, points, provenance.usable_cores())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from scipy import stats as scipy_stats
 
-from dmmlib.suite import paths, stats, sweep
+from dmmlib.suite import paths, provenance, stats, sweep
 
 SMOKE_SPEC = paths.repo_root() / "sweeps" / "smoke-seeds.yml"
 SUMMARY_LINE = re.compile(r"(\d+) point\(s\) ran, (\d+) skipped \(already done\), (\d+) failed")
@@ -86,7 +86,7 @@ def test_each_point_ran_with_its_share_of_the_cores(finished):
     import json
 
     done = json.loads((finished["folder"] / "SEED=0" / sweep.DONE_FILE).read_text())
-    assert done["threads"] == max(1, sweep.cores() // 2)
+    assert done["threads"] == max(1, provenance.usable_cores() // 2)
     assert done["notebooks"]["06_run_ablations.ipynb"] > 0
 
 

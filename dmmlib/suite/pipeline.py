@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from dmmlib.config import TrainConfig
 from dmmlib.data import atomic, transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
-from dmmlib.suite import presets
+from dmmlib.suite import presets, provenance
 from dmmlib.suite.session import Session
 
 #: Config fields that do not change what a run computes (and so do not enter its folder name).
@@ -39,11 +38,6 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.nam
 COMPLETE = "complete.json"
 
 
-def workers() -> int:
-    """Processes for data generation and landmark extraction: the CPU cores this process may use."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 # --------------------------------------------------------------------------------------------------- datasets
 def celeba_root(ctx: Session, progress: bool = True) -> Path:
     """Real CelebA (``DATA_DIR``) for the paper preset; else the synthetic set, generated on first use."""
@@ -53,7 +47,7 @@ def celeba_root(ctx: Session, progress: bool = True) -> Path:
     from dmmlib.data import synthetic
 
     out = ctx.run_dir / "data" / "celeba"
-    return synthetic.generate(out, ctx.preset.num_images, seed=presets.DATA_SEED, workers=workers(), progress=progress)
+    return synthetic.generate(out, ctx.preset.num_images, seed=presets.DATA_SEED, workers=provenance.usable_cores(), progress=progress)
 
 
 def lfwa_root(ctx: Session, progress: bool = True) -> Path:
@@ -65,7 +59,7 @@ def lfwa_root(ctx: Session, progress: bool = True) -> Path:
     from dmmlib.data import synthetic
 
     out = ctx.run_dir / "data" / "lfwa"
-    return synthetic.generate_lfwa(out, ctx.preset.num_lfwa_images, seed=presets.DATA_SEED, workers=workers(),
+    return synthetic.generate_lfwa(out, ctx.preset.num_lfwa_images, seed=presets.DATA_SEED, workers=provenance.usable_cores(),
                                    progress=progress)  # fmt: skip
 
 
@@ -77,7 +71,7 @@ def celeba_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = Fa
     root = celeba_root(ctx, progress=progress)
     if ctx.preset.data == "real":
         return CelebA(root, split, transform, landmarks="build",
-                      landmark_cache_dir=ctx.run_dir / "cache", landmark_workers=workers())  # fmt: skip
+                      landmark_cache_dir=ctx.run_dir / "cache", landmark_workers=provenance.usable_cores())  # fmt: skip
     return CelebA(root, split, transform, landmarks="file")
 
 
@@ -92,7 +86,7 @@ def lfwa_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = Fals
     root = lfwa_root(ctx)
     if ctx.preset.data == "real":
         return LFWA(root, split, transform=transform, landmarks="build", landmark_cache_dir=ctx.run_dir / "cache",
-                    landmark_workers=workers())  # fmt: skip
+                    landmark_workers=provenance.usable_cores())  # fmt: skip
     return LFWA(root, split, transform=transform, landmarks=lfwa.synthetic_landmarks(root))
 
 

@@ -23,6 +23,12 @@ CARD_PACKAGES: tuple[str, ...] = (
 )  # fmt: skip
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may use (its affinity set where the OS has one): the workers of data generation
+    and landmark extraction, and the cores a sweep divides between its jobs."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 def versions(packages: tuple[str, ...] = CARD_PACKAGES) -> dict[str, str | None]:
     """Installed version of each package (None when absent)."""
     found: dict[str, str | None] = {"python": platform.python_version()}

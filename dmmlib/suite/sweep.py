@@ -51,7 +51,7 @@ from typing import Any
 import yaml
 
 from dmmlib.data import atomic
-from dmmlib.suite import manifest, paths, presets, stats
+from dmmlib.suite import manifest, paths, presets, provenance, stats
 from dmmlib.suite.stats import SWEEP_FILE, sweep_dir, sweeps_root
 
 SPEC_KEYS = ("name", "preset", "notebooks", "grid", "fixed", "reference", "description")
@@ -262,11 +262,6 @@ def _needs_lfwa(spec: Spec) -> bool:
                for f in spec.notebooks)  # fmt: skip
 
 
-def cores() -> int:
-    """CPU cores this process may use (as :func:`dmmlib.suite.pipeline.workers`)."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock on ``path`` (shards of one sweep may start together)."""
@@ -297,24 +292,24 @@ def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) 
             from dmmlib.data import synthetic
 
             synthetic.generate(shared / "data" / "celeba", preset.num_images, seed=presets.DATA_SEED,
-                               workers=cores(), progress=progress)  # fmt: skip
+                               workers=provenance.usable_cores(), progress=progress)  # fmt: skip
             if _needs_lfwa(spec):
                 synthetic.generate_lfwa(shared / "data" / "lfwa", preset.num_lfwa_images, seed=presets.DATA_SEED,
-                                        workers=cores(), progress=progress)  # fmt: skip
+                                        workers=provenance.usable_cores(), progress=progress)  # fmt: skip
         else:
             from dmmlib.data.celeba import CelebA
 
             data_dir = spec.fixed.get("DATA_DIR") or ""
             for split in ("train", "valid", "test"):
                 CelebA(data_dir, split, None, landmarks="build", landmark_cache_dir=shared / "cache",
-                       landmark_workers=cores()).prepare_landmarks()  # fmt: skip
+                       landmark_workers=provenance.usable_cores()).prepare_landmarks()  # fmt: skip
             lfwa_dir = spec.fixed.get("LFWA_DIR") or ""
             if lfwa_dir and _needs_lfwa(spec):
                 from dmmlib.data.lfwa import LFWA
 
                 for split in ("train", "test"):  # as pipeline.lfwa_split reads them
                     LFWA(lfwa_dir, split, landmarks="build", landmark_cache_dir=shared / "cache",
-                         landmark_workers=cores()).prepare_landmarks()  # fmt: skip
+                         landmark_workers=provenance.usable_cores()).prepare_landmarks()  # fmt: skip
     return shared
 
 
@@ -398,7 +393,7 @@ def _read_failure(point: str, point_dir: Path, returncode: int, log: Path | None
 def run_sweep(spec: Spec, *, jobs: int = 1, shard: tuple[int, int] = (1, 1), dry_run: bool = False,
               progress: bool = True, collect_results: bool = True) -> SweepOutcome:  # fmt: skip
     """Run (or, with ``dry_run``, list) the points of ``spec`` in this shard; see the module docstring."""
-    jobs = cores() if jobs == 0 else jobs
+    jobs = provenance.usable_cores() if jobs == 0 else jobs
     if jobs < 1:
         raise ValueError(f"--jobs must be at least 1 (0: one per core), got {jobs}")
     preset = resolved_preset(spec)
@@ -447,7 +442,7 @@ def _run_points(spec: Spec, preset: str, root: Path, shared: Path, todo: list[tu
     from tqdm.auto import tqdm
 
     jobs = min(jobs, len(todo))
-    threads = max(1, cores() // jobs)
+    threads = max(1, provenance.usable_cores() // jobs)
     gpus = _gpus()
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(jobs):
