@@ -156,6 +156,10 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
         celeba_split(ctx, "valid", cfg, progress=progress), run_dir, progress=progress))  # fmt: skip
 
 
+#: The name results give DMM-CNN trained with Eq. 4 as printed (``dynamic_normalise=False``) where the preset rescales
+#: it: notebook 05 trains it beside the preset's run, and sweeps over seeds collect it under this name.
+EQ4_AS_PRINTED = "DMM-CNN, Eq. 4 as printed"
+
 #: Table 2's weighting schemes as (variant, weighting override). UW on the full network is exactly the DMM-EQ-AT
 #: variant of Table 1 and "ours" is DMM-CNN, so asking for them by variant name shares their runs.
 TABLE2_SCHEMES: dict[str, tuple[str, str | None]] = {
