@@ -28,3 +28,18 @@ def test_each_run_sits_between_the_majority_row_and_the_ceiling_row():
 def test_without_a_ceiling_the_table_has_no_ceiling_row_nor_gap():
     frame = beside_bounds({"run": table(0.9, ceiling=None)})
     assert CEILING not in frame.index and GAP not in frame.columns
+
+
+def test_fit_diagnosis_tells_an_unlearnt_attribute_from_an_overfit_one():
+    from dmmlib.lab.bounds import fit_diagnosis
+
+    train = table(0.7).assign(accuracy=0.9)  # majority rate 0.7 on both splits
+    test = table(0.7).assign(accuracy=0.88)
+    train.loc[train.index[0], "accuracy"] = 0.705  # answers the majority class even on its own training images
+    test.loc[test.index[0], "accuracy"] = 0.70
+    train.loc[train.index[1], "accuracy"] = 0.99  # learnt its training images far better than the test images
+    diagnosis = fit_diagnosis(train, test)["diagnosis"]
+    assert diagnosis[train.index[0]] == "not learnt"
+    assert diagnosis[train.index[1]] == "overfits"
+    assert (diagnosis.drop(train.index[:2]) == "learnt").all()
+    assert fit_diagnosis(train, test).index[0] == train.index[0]  # the largest gap to the ceiling first

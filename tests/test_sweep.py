@@ -356,3 +356,40 @@ def test_saved_attribute_records_carry_every_metric_with_missing_values_as_null(
     assert len(records) == 40 and records[0]["run"] == "DMM-CNN"
     assert set(stats.METRICS) | {"run", "attribute", "group"} == set(records[0])
     assert next(r for r in records if r["attribute"] == "Bald")["balanced_accuracy"] is None
+
+
+# --- stored evidence (python -m dmmlib.suite evidence) ------------------------------------------------------------
+
+
+def test_evidence_keeps_the_per_seed_means_histories_and_preset_of_a_finished_sweep(finished, tmp_path):
+    from dmmlib.suite import evidence
+
+    out = evidence.export("smoke-seeds", finished["folder"], out_root=tmp_path)
+    stored = evidence.load("smoke-seeds", root=tmp_path)
+    assert out == tmp_path / "smoke-seeds" and stored.seeds == [0, 1, 2] and stored.preset == "smoke"
+    assert stored.stale() == []  # the preset has not changed since the sweep
+    collected = stats.load("smoke-seeds", finished["folder"])
+    expected = stats.point_values(collected.results).query("metric == 'accuracy' and scope == 'all'")
+    got = stored.values.query("metric == 'accuracy' and scope == 'all'")
+    assert sorted(got["value"].round(6)) == sorted(expected["value"].round(6))
+    assert {h["variant"] for h in stored.histories} == {"Baseline", "DMM-CNN"}
+    assert all(h["updates"] and "iteration" in h["updates"][0] for h in stored.histories)
+    assert sum(f.stat().st_size for f in out.iterdir()) < 200_000  # small enough to keep in the repository
+
+
+def test_evidence_sentences_come_from_the_stored_numbers(finished, tmp_path):
+    from dmmlib.suite import evidence
+
+    evidence.export("smoke-seeds", finished["folder"], out_root=tmp_path)
+    stored = evidence.load("smoke-seeds", root=tmp_path)
+    table = stored.summary("06")
+    (ranking, *_) = evidence.ranking_sentences(stored, "06")
+    best = table.index[0]
+    assert ranking.index(best) < ranking.index(table.index[-1])
+    assert f"{100 * table.loc[best, 'mean']:.2f}" in ranking
+    grouping = evidence.effects(stored, evidence.TABLE1_COMPONENTS).set_index("comparison")
+    assert grouping.loc["DMM-CNN - DMM-FAC", "effect"] == "not measured"  # DMM-FAC is not in this sweep
+    heads = evidence.effects(stored, [stats.Claim("all of DMM", "DMM-CNN", "Baseline", "06")]).iloc[0]
+    paired_diff = stats.paired(stored.values.query("notebook.str.startswith('06')"), "Baseline")
+    row = paired_diff.query("metric == 'accuracy' and scope == 'all'").iloc[0]
+    assert heads["mean"] == pytest.approx(100 * row["mean"]) and f"{heads['mean']:+.2f}" in heads["sentence"]

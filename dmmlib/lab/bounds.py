@@ -36,3 +36,48 @@ def beside_bounds(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if CEILING in frame.index:
         frame[GAP] = frame.loc[CEILING, "all"] - frame["all"]
     return frame
+
+
+#: A run "has not learnt" an attribute when its training accuracy is within this of the majority rate; it
+#: "overfits" when its training accuracy exceeds its test accuracy by more than this (fractions).
+NOT_LEARNT_MARGIN, OVERFIT_MARGIN = 0.01, 0.03
+
+
+def fit_diagnosis(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Why an attribute sits below its ceiling: per attribute, accuracy on the training and the test split (tables
+    of :func:`dmmlib.metrics.attribute_table` for the same run), the majority rate and ceiling of the test split
+    when given, and a diagnosis:
+
+    - "not learnt": training accuracy within :data:`NOT_LEARNT_MARGIN` of the training split's majority rate. The
+      model answers the majority class even on images it trained on: its cue is too faint for this model at this
+      input size, or training stopped too early. More data would not help; more training, resolution or capacity
+      might.
+    - "overfits": training accuracy above test accuracy by more than :data:`OVERFIT_MARGIN`. The model learnt its
+      training images' labels (noise included) better than the cue: more data or regularisation would help.
+    - "learnt": neither.
+    """
+    frame = pd.DataFrame({"group": test["group"], "train accuracy": train["accuracy"],
+                          "train majority": train["majority_accuracy"], "test accuracy": test["accuracy"],
+                          "test majority": test["majority_accuracy"]})  # fmt: skip
+    if "ceiling_accuracy" in test:
+        frame["test ceiling"] = test["ceiling_accuracy"]
+        frame[GAP] = frame["test ceiling"] - frame["test accuracy"]
+    not_learnt = frame["train accuracy"] - frame["train majority"] <= NOT_LEARNT_MARGIN
+    overfits = frame["train accuracy"] - frame["test accuracy"] > OVERFIT_MARGIN
+    frame["diagnosis"] = "learnt"
+    frame.loc[overfits, "diagnosis"] = "overfits"
+    frame.loc[not_learnt, "diagnosis"] = "not learnt"
+    return frame.sort_values(GAP if GAP in frame else "test accuracy", ascending=GAP not in frame)
+
+
+def diagnosis_sentence(diagnosis: pd.DataFrame) -> str:
+    """How the gap to the ceiling splits between the diagnoses of :func:`fit_diagnosis`, in words."""
+    counts = diagnosis["diagnosis"].value_counts()
+    text = ", ".join(f"{counts.get(word, 0)} {word}" for word in ("learnt", "not learnt", "overfits"))
+    if GAP not in diagnosis:
+        return f"Of the 40 attributes: {text}."
+    total = diagnosis[GAP].sum()
+    shares = diagnosis.groupby("diagnosis")[GAP].sum()
+    split = ", ".join(f"{word} {100 * shares.get(word, 0.0) / len(diagnosis):.2f}" for word in shares.index)
+    return (f"Of the 40 attributes: {text}. The gap to the ceiling, {100 * total / len(diagnosis):.2f} points of "
+            f"mean accuracy, splits into (points): {split}.")  # fmt: skip

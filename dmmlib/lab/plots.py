@@ -107,6 +107,24 @@ def line_panels(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str | Non
     return grid.figure
 
 
+def learning_curves(curves: Mapping[str, pd.DataFrame], references: Mapping[str, float], *, y: str = "val_mean_accuracy",
+                    title: str = "") -> plt.Figure:  # fmt: skip
+    """Validation accuracy per update of each run (frames of :func:`dmmlib.lab.history.scalars`) with horizontal
+    reference lines (e.g. the majority class and the ceiling): a curve that has flattened below the ceiling has
+    converged to what this model can learn; one still rising when it ends was stopped early."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for label, frame in curves.items():
+        ax.plot(frame["iteration"], frame[y], marker="o", ms=3, label=label)
+    for (label, value), style in zip(references.items(), ("--", ":", "-.")):
+        ax.axhline(value, color="grey", ls=style, lw=1, label=label)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(y.replace("_", " "))
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title, loc="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 def landmark_groups(image: np.ndarray, points: np.ndarray, ax: plt.Axes | None = None, title: str = "",
                     numbers: Sequence[int] = ()) -> plt.Figure:  # fmt: skip
     """An image with its 68 points coloured by iBUG group (jaw, brows, nose, eyes, lips), with a legend.

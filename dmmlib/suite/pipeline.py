@@ -47,7 +47,8 @@ def celeba_root(ctx: Session, progress: bool = True) -> Path:
     from dmmlib.data import synthetic
 
     out = ctx.run_dir / "data" / "celeba"
-    return synthetic.generate(out, ctx.preset.num_images, seed=presets.DATA_SEED, workers=provenance.usable_cores(), progress=progress)
+    return synthetic.generate(out, ctx.preset.num_images, seed=presets.DATA_SEED, workers=provenance.usable_cores(),
+                              progress=progress, **ctx.data_knobs)  # fmt: skip
 
 
 def lfwa_root(ctx: Session, progress: bool = True) -> Path:

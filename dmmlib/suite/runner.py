@@ -99,12 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         presets.add_arguments(command)
     run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
     book.add_argument("--check", action="store_true", help="then check every page in headless chromium")
-    from dmmlib.suite import sweep  # `sweep` and `collect` live in dmmlib/suite/sweep.py
+    from dmmlib.suite import evidence, sweep  # `sweep`, `collect` and `evidence` live in their own modules
 
     sweep.add_commands(sub)
+    evidence.add_commands(sub)
     args = parser.parse_args(argv)
-    if args.command in sweep.COMMANDS:
-        return sweep.dispatch(args)
+    if args.command in sweep.COMMANDS + evidence.COMMANDS:
+        return int(args.handler(args))
     try:
         if args.command == "run":
             run_suite(args.preset, args.data_dir, args.lfwa_dir, args.only)

@@ -30,11 +30,17 @@ class Session:
     data_dir: Path | None
     lfwa_dir: Path | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: knobs of the synthetic generator (:func:`dmmlib.data.synthetic.generate`) that differ from the suite's
+    #: embedded default; a session with knobs keeps its data, runs and results in a folder of its own
+    data_knobs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def run_dir(self) -> Path:
-        """``runs/<preset>/``: datasets, caches, checkpoints and results of this preset."""
+        """``runs/<preset>/``: datasets, caches, checkpoints and results of this preset (with generator knobs:
+        ``runs/<preset>/knobs/<knob>=<value>[,...]/``)."""
         path = paths.runs_dir(self.preset.name)
+        if self.data_knobs:
+            path = path / "knobs" / ",".join(f"{k}={v}" for k, v in sorted(self.data_knobs.items()))
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -48,7 +54,9 @@ class Session:
         """How results of this run must describe their data."""
         if self.preset.data == "real":
             return f"real CelebA from {self.data_dir}"
-        return f"synthetic CelebA-format data ({self.preset.num_images} generated images, data seed {presets.DATA_SEED})"
+        knobs = "".join(f", {k}={v}" for k, v in sorted(self.data_knobs.items()))
+        return (f"synthetic CelebA-format data ({self.preset.num_images} generated images, data seed "
+                f"{presets.DATA_SEED}{knobs})")  # fmt: skip
 
     def provenance(self, **extra: Any) -> dict[str, Any]:
         return provenance.record(
