@@ -78,6 +78,11 @@ sweep: setup ## Papermill batch sweep, then collect: make sweep SPEC=sweeps/tabl
 	@test -n "$(SPEC)" || { echo "make sweep: set SPEC=sweeps/<name>.yml (the specs are in sweeps/)"; exit 2; }
 	$(PY) -m dmmlib.suite sweep $(SPEC) --jobs $(or $(JOBS),1) $(if $(SHARD),--shard $(SHARD))
 
+.PHONY: evidence
+evidence: setup ## Keep a finished sweep's per-seed summary in evidence/<NAME>/: make evidence NAME=evidence-teach
+	@test -n "$(NAME)" || { echo "make evidence: set NAME=<sweep name> (a folder of build/sweeps/)"; exit 2; }
+	$(PY) -m dmmlib.suite evidence $(NAME)
+
 clean: ## Remove build/, runs/ and caches (keeps .venv; `rm -rf .venv` to redo setup)
 	rm -rf build runs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

@@ -98,10 +98,7 @@ class Evidence:
 
     def stale(self) -> list[str]:
         """Why the record no longer describes today's preset (empty: it does): every setting that changed."""
-        now = preset_settings(self.preset)
-        then = self.about.get("preset_settings", {})
-        return [f"{key}: {then.get(key)!r} when the sweep ran, {now.get(key)!r} now"
-                for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)]  # fmt: skip
+        return stale_settings(self.about)
 
     def summary(self, notebook: str, metric: str = "accuracy", scope: str = "all") -> pd.DataFrame:
         """Per run of ``notebook`` (a stem prefix): n, mean, sd and 95% interval over seeds, best first."""
@@ -115,6 +112,14 @@ class Evidence:
         return (f"stored evidence {self.name!r}: {len(self.seeds)} seeds ({', '.join(map(str, self.seeds))}) of the "
                 f"{a['preset']} preset on {a['dataset']}, notebooks {', '.join(a['notebooks'])}, commit "
                 f"{a.get('commit') or 'unknown'}, {a.get('created', '')[:10]}")  # fmt: skip
+
+
+def stale_settings(about: dict[str, Any]) -> list[str]:
+    """Every setting of the record's preset (``about["preset_settings"]``) that differs from today's preset."""
+    now = preset_settings(str(about["preset"]))
+    then = about.get("preset_settings", {})
+    return [f"{key}: {then.get(key)!r} when the record was made, {now.get(key)!r} now"
+            for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)]  # fmt: skip
 
 
 def _select(values: pd.DataFrame, notebook: str, metric: str, scope: str) -> pd.DataFrame:

@@ -45,6 +45,8 @@ class Preset:
     cell_timeout: int | None
     train: dict[str, Any] = field(default_factory=dict)  #: TrainConfig overrides
     finetune: dict[str, Any] = field(default_factory=dict)  #: TrainConfig overrides for LFWA fine-tuning
+    #: what the preset's accuracies can and cannot say; notebooks print it beside their accuracy tables
+    caveat: str = ""
 
 
 #: The paper preset's LFWA fine-tuning: overrides of the CelebA run's TrainConfig. FACTS §1 gives only the data
@@ -87,6 +89,8 @@ PRESETS: dict[str, Preset] = {
         # ours: one pass over the ~200 synthetic LFWA training samples (both copies) fits the CI minute; P = 5 still
         # gives two updates of lambda and tau in its ~7 iterations
         finetune=dict(epochs=1, update_interval=5),
+        caveat="smoke preset: a check of the code path only. Its models are too small and train too briefly to "
+               "learn much (expect accuracies near the majority class); its numbers say nothing about the method.",
     ),
     "teach": Preset(
         name="teach",

@@ -1,0 +1,58 @@
+"""The knob study (dmmlib.suite.knobs): each knob's data, the mechanism it tests, and the comparison with the default."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dmmlib.data.synthetic import CELEBA_SPLIT
+from dmmlib.suite import evidence, knobs
+
+
+def test_each_knob_names_a_generator_argument_and_a_pair_of_table_1_variants():
+    from dmmlib.variants import VARIANTS
+
+    for knob in knobs.KNOBS.values():
+        assert knob.value != knob.default
+        assert {knob.mechanism.better, knob.mechanism.worse} <= set(VARIANTS)
+        assert set(knob.generator_arguments()) <= {"imbalance", "geometry_strength", "label_noise", "split_fractions"}
+
+
+def test_the_validation_fraction_moves_images_between_train_and_valid_only():
+    train, valid, test = knobs.KNOBS["valid_fraction"].generator_arguments()["split_fractions"]
+    assert valid == 0.3 and test == CELEBA_SPLIT[2] and train + valid + test == pytest.approx(1.0)
+
+
+def test_a_session_with_knobs_keeps_its_data_apart_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMM_RUNS_DIR", str(tmp_path))
+    ctx = knobs.session_for("smoke", 0, knobs.KNOBS["label_noise"])
+    assert ctx.run_dir == tmp_path / "smoke" / "knobs" / "label_noise=0.25"
+    assert "label_noise=0.25" in ctx.dataset_label
+
+
+def rows(knob: str | None, differences: list[float], base: float = 0.85) -> list[dict]:
+    """Per seed 0-2: the mechanism's worse run at ``base`` and its better run at ``base + difference``."""
+    mech = knobs.KNOBS[knob or "imbalance"].mechanism
+    out = []
+    for seed, d in enumerate(differences):
+        for run, value in ((mech.worse, base), (mech.better, base + d)):
+            out.append({"seed": seed, "point": f"SEED={seed}", "notebook": "06_run_ablations", "run": run,
+                        "metric": "accuracy", "scope": "all", "value": value,
+                        **({"knob": knob, "knob_value": knobs.KNOBS[knob].value} if knob else {})})
+    return out
+
+
+def test_the_comparison_sets_the_changed_data_beside_the_default_at_the_same_seeds():
+    default = evidence.Evidence("made-up", None, pd.DataFrame(rows(None, [0.0, 0.001, -0.001])), [],
+                                {"preset": "teach", "seeds": [0, 1, 2]})
+    changed = pd.DataFrame(rows("imbalance", [0.02, 0.021, 0.019]))
+    table = knobs.compare(changed, default).set_index("data")
+    assert table.loc["default", "effect"] == "no clear effect"
+    assert table.loc["changed", "effect"] == "raises" and table.loc["changed", "mean"] == pytest.approx(2.0)
+    assert "moved the effect by +2.00 points" in table.loc["changed", "sentence"]
+    assert table.loc["changed", "knob value"] == 2.0 and table.loc["default", "knob value"] == 1.0
+
+
+def test_a_missing_knob_record_says_how_to_make_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m dmmlib.suite.knobs"):
+        knobs.load("teach", root=tmp_path)
