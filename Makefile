@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export THP_MEM_ALLOC_ENABLE ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint unit nbval book browser paper student bench clean
+.PHONY: help setup run test lint unit nbval book browser paper student assign bench clean
 
 help: ## List every target with one line each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DI
 
 student: setup ## Write student copies of the notebooks (solutions replaced by stubs) into build/student/
 	$(PY) -m dmmlib.suite.exercises --out build/student
+
+assign: setup ## nbgrader course in build/course/: source/ (solutions, hidden tests) and release/ (for students)
+	$(PY) -m dmmlib.suite.course --out build/course
 
 bench: setup ## Run the benchmarks in bench/ and write build/bench/summary.json
 	$(PY) -m bench

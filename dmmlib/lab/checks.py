@@ -3,6 +3,11 @@
 A checker prints one line and returns True when every case agrees; otherwise it raises :class:`ExerciseFailed`
 (an ``AssertionError``) whose message names the failing case and gives a hint. A function that still raises
 ``NotImplementedError`` (the stub of a student copy) fails with "not done yet".
+
+Every checker takes ``seed`` and ``cases``: it runs its fixed, hand-made cases, then ``cases`` random ones drawn
+from ``seed``. A notebook calls a checker with the defaults (the visible checks); the nbgrader course
+(:mod:`dmmlib.suite.course`) adds a hidden call with another seed and more cases, so a solution written to the
+visible cases alone does not pass.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dmmlib import metrics, thresholds, weighting
+from dmmlib import losses, metrics, thresholds, weighting
 from dmmlib.landmarks import schema as landmark_schema
 from dmmlib.spp import SpatialPyramidPooling
 
@@ -49,128 +54,191 @@ def _compare(name: str, case: str, got: Any, expected: Any, hint: str, atol: flo
         )
 
 
-def _passed(name: str, cases: int) -> bool:
-    print(f"\u2713 {name}: all {cases} cases agree with dmmlib")
+def _passed(name: str, cases: int, against: str = "dmmlib") -> bool:
+    print(f"\u2713 {name}: all {cases} cases agree with {against}")
     return True
 
 
-def check_flip_landmarks(flip_landmarks: Callable[[np.ndarray, int], np.ndarray]) -> bool:
+def _rng(seed: int) -> np.random.Generator:
+    """The random cases' generator; seed 0 (the visible checks) and any other seed draw different cases."""
+    return np.random.default_rng([int(seed), 20240516])
+
+
+def _positive(rng: np.random.Generator, size: int, low: float = 0.05, high: float = 2.0) -> torch.Tensor:
+    return torch.as_tensor(rng.uniform(low, high, size), dtype=torch.float32)
+
+
+def check_flip_landmarks(
+    flip_landmarks: Callable[[np.ndarray, int], np.ndarray], *, seed: int = 0, cases: int = 2
+) -> bool:
     """``flip_landmarks(points (68, 2) in pixels, width) -> points of the mirrored image``."""
     name = "flip_landmarks"
-    rng = np.random.default_rng(0)
-    cases = [(rng.uniform(0, 177, size=(68, 2)).astype(np.float32), 178), (np.tile([[10.0, 5.0]], (68, 1)), 50)]
+    fixed = np.random.default_rng(0)
+    examples = [(fixed.uniform(0, 177, size=(68, 2)).astype(np.float32), 178), (np.tile([[10.0, 5.0]], (68, 1)), 50)]
+    rng = _rng(seed)
+    for _ in range(cases):
+        width = int(rng.integers(20, 400))
+        examples.append((rng.uniform(0, width - 1, size=(68, 2)).astype(np.float32), width))
     hint = (
         "mirror x to (width - 1 - x), and swap the roles of left and right points: after the flip, point 36 "
         "(an outer eye corner) is the mirror of point 45; see landmark_schema.GROUPS"
     )
-    for number, (points, width) in enumerate(cases, start=1):
+    for number, (points, width) in enumerate(examples, start=1):
         got = _call(name, flip_landmarks, points.copy(), width)
-        _compare(name, f"case {number}", got, landmark_schema.flip_pixels(points, width), hint)
-    twice = _call(name, flip_landmarks, _call(name, flip_landmarks, cases[0][0].copy(), 178), 178)
-    _compare(name, "flipping twice", twice, cases[0][0], "flipping twice must give the original points back")
-    return _passed(name, len(cases) + 1)
+        _compare(name, f"case {number} (width {width})", got, landmark_schema.flip_pixels(points, width), hint)
+    points, width = examples[-1]
+    twice = _call(name, flip_landmarks, _call(name, flip_landmarks, points.copy(), width), width)
+    _compare(name, "flipping twice", twice, points, "flipping twice must give the original points back")
+    return _passed(name, len(examples) + 1)
 
 
-def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
+def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor], *, seed: int = 0, cases: int = 2) -> bool:
     """``spp(feature_map (B, C, H, W), levels) -> (B, C * sum_{k=1..levels} k*k)``, level by level."""
     name = "spp"
     generator = torch.Generator().manual_seed(0)
     shapes = [((2, 3, 7, 6), 1), ((2, 3, 7, 6), 3), ((1, 4, 2, 2), 3), ((1, 2, 13, 9), 2)]
+    rng = _rng(seed)
+    for _ in range(cases):
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 15)), int(rng.integers(1, 15)))
+        shapes.append((shape, int(rng.integers(1, 5))))
     hint = (
         "for each level k = 1..levels, max-pool the map into a k x k grid of bins (torch's adaptive_max_pool2d "
         "defines the bins), flatten to (B, C*k*k), and concatenate the levels in order k = 1, 2, ..."
     )
-    for shape, levels in shapes:
-        feature_map = torch.randn(*shape, generator=generator)
+    random_maps = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    for number, (shape, levels) in enumerate(shapes):
+        feature_map = torch.randn(*shape, generator=generator if number < 4 else random_maps)
         got = _call(name, spp, feature_map.clone(), levels)
         _compare(name, f"input {shape}, {levels} level(s)", got, SpatialPyramidPooling(levels)(feature_map), hint)
     return _passed(name, len(shapes))
 
 
-def check_dynamic_weights(dynamic_weights: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_dynamic_weights(
+    dynamic_weights: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0, cases: int = 2
+) -> bool:
     """``dynamic_weights(previous_losses, current_losses) -> lambda`` (Eq. 4)."""
     name = "dynamic_weights (Eq. 4)"
-    cases = [
+    examples = [
         (torch.tensor([0.5, 0.4, 0.2]), torch.tensor([0.4, 0.5, 0.2])),
         (torch.tensor([1.0, 2.0]), torch.tensor([0.25, 3.0])),
     ]
+    rng = _rng(seed)
+    for _ in range(cases):
+        previous = _positive(rng, int(rng.integers(1, 41)))
+        examples.append((previous, previous * _positive(rng, len(previous), 0.3, 1.7)))
     hint = "lambda_j = |L_j(t) - L_j(t-1)| / L_j(t-1): the absolute change relative to the PREVIOUS loss"
-    for number, (previous, current) in enumerate(cases, start=1):
+    for number, (previous, current) in enumerate(examples, start=1):
         reference = weighting.DynamicWeighting(len(previous))
         reference.update(previous)
         expected = reference.update(current)
-        _compare(name, f"case {number}", _call(name, dynamic_weights, previous, current), expected, hint)
-    return _passed(name, len(cases))
+        got = _call(name, dynamic_weights, previous.clone(), current.clone())
+        _compare(name, f"case {number}", got, expected, hint)
+    return _passed(name, len(examples))
 
 
-def check_threshold_update(update: Callable[..., torch.Tensor]) -> bool:
+def check_threshold_update(update: Callable[..., torch.Tensor], *, seed: int = 0, cases: int = 2) -> bool:
     """``update(tau, false_positives, false_negatives, num_samples, epoch, gamma) -> new tau`` (Eq. 6)."""
     name = "threshold update (Eq. 6)"
-    cases = [
+    examples = [
         (torch.zeros(3), torch.tensor([30, 5, 10]), torch.tensor([10, 25, 10]), 100, 1, 0.01),
         (torch.tensor([0.2, -0.1]), torch.tensor([0, 400]), torch.tensor([200, 100]), 1000, 3, 0.01),
     ]
+    rng = _rng(seed)
+    for _ in range(cases):
+        j, num_samples = int(rng.integers(1, 41)), int(rng.integers(5, 20_000))
+        tau = torch.as_tensor(rng.uniform(-0.5, 0.5, j), dtype=torch.float32)
+        fp, fn = (torch.as_tensor(rng.integers(0, num_samples // 2 + 1, j)) for _ in range(2))
+        gamma = float(rng.choice([0.01, 0.05, rng.uniform(0.001, 0.1)]))
+        examples.append((tau, fp, fn, num_samples, int(rng.integers(1, 16)), gamma))
     hint = "tau_new = tau + gamma * epoch * (FP - FN) / V: more false positives raise the threshold"
-    for number, (tau, fp, fn, num_samples, epoch, gamma) in enumerate(cases, start=1):
+    for number, (tau, fp, fn, num_samples, epoch, gamma) in enumerate(examples, start=1):
         reference = thresholds.AdaptiveThresholds(len(tau), gamma=gamma)
         reference.tau = tau.clone()
         expected = reference.update(fp, fn, num_samples, epoch)
-        got = _call(name, update, tau.clone(), fp, fn, num_samples, epoch, gamma)
+        got = _call(name, update, tau.clone(), fp.clone(), fn.clone(), num_samples, epoch, gamma)
         _compare(name, f"case {number}", got, expected, hint)
-    return _passed(name, len(cases))
+    return _passed(name, len(examples))
 
 
-def check_fp_fn_counts(counts: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> bool:
+def check_fp_fn_counts(counts: Callable[..., tuple[torch.Tensor, torch.Tensor]], *, seed: int = 0,
+                       cases: int = 2) -> bool:  # fmt: skip
     """``counts(outputs (N, J), targets (N, J) in +1/-1, tau (J,)) -> (false_positives, false_negatives)``."""
     name = "false positive / negative counts"
     outputs = torch.tensor([[0.5, -0.2], [0.0, 0.3], [-0.7, 0.9], [0.1, 0.1]])
     targets = torch.tensor([[1, -1], [-1, -1], [1, 1], [-1, 1]])
+    examples = [(outputs, targets, torch.zeros(2)), (outputs, targets, torch.tensor([0.1, 0.5]))]
+    rng = _rng(seed)
+    for _ in range(cases):
+        n, j = int(rng.integers(1, 51)), int(rng.integers(1, 7))
+        # outputs and thresholds on a grid of quarters, so that some outputs equal their threshold
+        examples.append((torch.as_tensor(rng.integers(-4, 5, (n, j)) / 4, dtype=torch.float32),
+                         torch.as_tensor(rng.choice([-1, 1], (n, j))),
+                         torch.as_tensor(rng.integers(-2, 3, j) / 4, dtype=torch.float32)))  # fmt: skip
     hint = (
         "predict +1 where output > tau (Eq. 5; an output EQUAL to tau is -1); a false positive is a +1 prediction "
         "on a -1 label, a false negative a -1 prediction on a +1 label; count per attribute (column)"
     )
-    for tau in (torch.zeros(2), torch.tensor([0.1, 0.5])):
-        expected_fp, expected_fn = metrics.false_positive_negative_counts(outputs, targets, tau)
-        got = _call(name, counts, outputs.clone(), targets.clone(), tau.clone())
+    for number, (out, target, tau) in enumerate(examples, start=1):
+        expected_fp, expected_fn = metrics.false_positive_negative_counts(out, target, tau)
+        got = _call(name, counts, out.clone(), target.clone(), tau.clone())
         if not isinstance(got, tuple) or len(got) != 2:
             raise ExerciseFailed(f"{name}: return a pair (false_positives, false_negatives). Hint: {hint}")
-        _compare(name, f"false positives, tau={tau.tolist()}", got[0], expected_fp, hint)
-        _compare(name, f"false negatives, tau={tau.tolist()}", got[1], expected_fn, hint)
-    return _passed(name, 2)
+        where = f"case {number}, tau={[round(v, 2) for v in tau.tolist()]}"
+        _compare(name, f"false positives, {where}", got[0], expected_fp, hint)
+        _compare(name, f"false negatives, {where}", got[1], expected_fn, hint)
+    return _passed(name, len(examples))
 
 
-def check_balanced_accuracy(balanced_accuracy: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
+def check_balanced_accuracy(balanced_accuracy: Callable[[np.ndarray, np.ndarray], np.ndarray], *, seed: int = 0,
+                            cases: int = 2) -> bool:  # fmt: skip
     """``balanced_accuracy(predictions (N, J), labels (N, J), both +1/-1) -> (J,)``."""
-    name = "balanced accuracy"
-    rng = np.random.default_rng(1)
-    labels = np.where(rng.random((200, 3)) < [0.05, 0.5, 0.9], 1, -1)
-    predictions = np.where(rng.random((200, 3)) < 0.8, labels, -labels)
-    predictions[:, 0] = -1  # always "negative": high accuracy, balanced accuracy exactly 0.5
-    hint = "the mean of the true-positive rate (recall on +1 labels) and the true-negative rate (on -1 labels)"
     from sklearn.metrics import balanced_accuracy_score
 
-    expected = np.array([balanced_accuracy_score(labels[:, j], predictions[:, j]) for j in range(3)])
-    _compare(name, "three attributes", _call(name, balanced_accuracy, predictions, labels), expected, hint)
-    return _passed(name, 1)
+    name = "balanced accuracy"
+    fixed = np.random.default_rng(1)
+    labels = np.where(fixed.random((200, 3)) < [0.05, 0.5, 0.9], 1, -1)
+    predictions = np.where(fixed.random((200, 3)) < 0.8, labels, -labels)
+    predictions[:, 0] = -1  # always "negative": high accuracy, balanced accuracy exactly 0.5
+    examples = [(predictions, labels)]
+    rng = _rng(seed)
+    for _ in range(cases):
+        n, j = int(rng.integers(20, 301)), int(rng.integers(1, 6))
+        labels = np.where(rng.random((n, j)) < rng.uniform(0.03, 0.97, j), 1, -1)
+        labels[0], labels[1] = 1, -1  # both classes in every column
+        predictions = np.where(rng.random((n, j)) < rng.uniform(0.5, 1.0, j), labels, -labels)
+        predictions[:, rng.random(j) < 0.2] = -1  # some attributes always "negative"
+        examples.append((predictions, labels))
+    hint = "the mean of the true-positive rate (recall on +1 labels) and the true-negative rate (on -1 labels)"
+    for number, (predictions, labels) in enumerate(examples, start=1):
+        expected = np.array([balanced_accuracy_score(labels[:, k], predictions[:, k]) for k in range(labels.shape[1])])
+        got = _call(name, balanced_accuracy, predictions.copy(), labels.copy())
+        _compare(name, f"case {number} ({labels.shape[1]} attributes)", got, expected, hint)
+    return _passed(name, len(examples))
 
 
-def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]) -> bool:
+def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor], *, seed: int = 0,
+                      cases: int = 2) -> bool:  # fmt: skip
     """``dwa_weights(loss_two_epochs_ago, loss_last_epoch, temperature) -> lambda`` (DWA, Liu et al. 2019)."""
     name = "DWA weights"
-    cases = [
+    examples = [
         (torch.tensor([1.0, 1.0, 1.0]), torch.tensor([0.5, 1.0, 2.0]), 2.0),
         (torch.tensor([2.0, 1.0]), torch.tensor([1.0, 1.0]), 1.0),
     ]
+    rng = _rng(seed)
+    for _ in range(cases):
+        j = int(rng.integers(1, 41))
+        examples.append((_positive(rng, j), _positive(rng, j), float(rng.uniform(0.5, 5.0))))
     hint = "w_k = L_k(last) / L_k(two ago); lambda = K * softmax(w / T): the weights sum to K"
-    for number, (older, last, temperature) in enumerate(cases, start=1):
+    for number, (older, last, temperature) in enumerate(examples, start=1):
         reference = weighting.DWAWeighting(len(older), temperature=temperature)
         reference.update(older)
         expected = reference.update(last)
-        _compare(name, f"case {number}", _call(name, dwa_weights, older, last, temperature), expected, hint)
-    return _passed(name, len(cases))
+        got = _call(name, dwa_weights, older.clone(), last.clone(), temperature)
+        _compare(name, f"case {number}", got, expected, hint)
+    return _passed(name, len(examples))
 
 
-def check_group_means(group_means: Callable[[Any], dict[str, float]]) -> bool:
+def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: int = 0, cases: int = 2) -> bool:
     """``group_means(table) -> {"all": ..., "objective": ..., "subjective": ...}`` mean accuracy per group.
 
     ``table`` has one row per attribute with columns ``group`` and ``accuracy`` (as ``metrics.attribute_table``).
@@ -178,36 +246,51 @@ def check_group_means(group_means: Callable[[Any], dict[str, float]]) -> bool:
     import pandas as pd
 
     name = "group means"
-    rng = np.random.default_rng(2)
-    table = pd.DataFrame({"group": ["objective"] * 3 + ["subjective"] * 2,
-                          "accuracy": rng.uniform(0.6, 0.99, 5)},
-                         index=pd.Index(["A", "B", "C", "D", "E"], name="attribute"))  # fmt: skip
-    means = metrics.mean_table(table)
+    fixed = np.random.default_rng(2)
+    tables = [pd.DataFrame({"group": ["objective"] * 3 + ["subjective"] * 2,
+                            "accuracy": fixed.uniform(0.6, 0.99, 5)},
+                           index=pd.Index(["A", "B", "C", "D", "E"], name="attribute"))]  # fmt: skip
+    rng = _rng(seed)
+    for _ in range(cases):
+        n = int(rng.integers(2, 41))
+        groups = rng.choice(["objective", "subjective"], n)
+        groups[:2] = ["objective", "subjective"]
+        rng.shuffle(groups)
+        tables.append(pd.DataFrame({"group": groups, "accuracy": rng.uniform(0.5, 1.0, n)},
+                                   index=pd.Index([f"A{k}" for k in range(n)], name="attribute")))  # fmt: skip
     hint = "average the accuracy column over all rows, and separately over the rows of each group"
-    got = _call(name, group_means, table.copy())
-    if not isinstance(got, dict) or set(got) != {"all", "objective", "subjective"}:
-        raise ExerciseFailed(f"{name}: return a dict with keys 'all', 'objective', 'subjective'. Hint: {hint}")
-    for group in ("all", "objective", "subjective"):
-        _compare(name, group, got[group], means.loc[group, "accuracy"], hint)
-    return _passed(name, 3)
+    for number, table in enumerate(tables, start=1):
+        means = metrics.mean_table(table)
+        got = _call(name, group_means, table.copy())
+        if not isinstance(got, dict) or set(got) != {"all", "objective", "subjective"}:
+            raise ExerciseFailed(f"{name}: return a dict with keys 'all', 'objective', 'subjective'. Hint: {hint}")
+        for group in ("all", "objective", "subjective"):
+            _compare(name, group if number == 1 else f"case {number}, {group}", got[group],
+                     means.loc[group, "accuracy"], hint)  # fmt: skip
+    return _passed(name, 3 * len(tables))
 
 
-def check_paired_interval(paired_interval: Callable[[np.ndarray, np.ndarray, float], tuple[float, float, float]]) -> bool:
+def check_paired_interval(paired_interval: Callable[[np.ndarray, np.ndarray, float], tuple[float, float, float]],
+                          *, seed: int = 0, cases: int = 2) -> bool:  # fmt: skip
     """``paired_interval(a, b, confidence) -> (mean, low, high)``: the Student-t confidence interval of the mean
     paired difference ``a - b`` (one value per seed for two runs)."""
     from scipy import stats
 
     name = "paired interval"
-    rng = np.random.default_rng(3)
-    cases = [
+    fixed = np.random.default_rng(3)
+    examples = [
         (np.array([0.81, 0.83, 0.80]), np.array([0.80, 0.80, 0.79]), 0.95),
-        (rng.normal(0.85, 0.01, 5), rng.normal(0.84, 0.01, 5), 0.95),
-        (rng.normal(0.9, 0.02, 8), rng.normal(0.9, 0.02, 8), 0.9),
+        (fixed.normal(0.85, 0.01, 5), fixed.normal(0.84, 0.01, 5), 0.95),
+        (fixed.normal(0.9, 0.02, 8), fixed.normal(0.9, 0.02, 8), 0.9),
     ]
+    rng = _rng(seed)
+    for _ in range(cases):
+        n = int(rng.integers(2, 11))
+        examples.append((rng.normal(0.85, 0.02, n), rng.normal(0.85, 0.02, n), float(rng.choice([0.8, 0.9, 0.95, 0.99]))))
     hint = ("take the differences d = a - b per seed; the interval is mean(d) +- t * sd(d) / sqrt(n) with the sample "
             "sd (ddof=1) and t the (1 + confidence) / 2 quantile of Student's t with n - 1 degrees of freedom "
             "(scipy.stats.t.ppf), not the normal 1.96")  # fmt: skip
-    for number, (a, b, confidence) in enumerate(cases, start=1):
+    for number, (a, b, confidence) in enumerate(examples, start=1):
         d = a - b
         mean = d.mean()
         half = stats.t.ppf((1 + confidence) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
@@ -216,4 +299,221 @@ def check_paired_interval(paired_interval: Callable[[np.ndarray, np.ndarray, flo
             raise ExerciseFailed(f"{name}: return a tuple (mean, low, high), got {got!r}. Hint: {hint}")
         _compare(name, f"case {number}", np.array(got, dtype=float), np.array([mean, mean - half, mean + half]), hint,
                  atol=1e-9)  # fmt: skip
-    return _passed(name, len(cases))
+    return _passed(name, len(examples))
+
+
+# --- exercises about the method: Algorithm 1's update, a collapse of Eq. 4 in a history, Eq. 1 with placeholders
+
+
+def _trainer_update(case: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(tau, lambda)`` after the trainer's own update (:meth:`dmmlib.train._Trainer.update`, lines 4-7 of
+    Algorithm 1) from the state in ``case``.
+
+    The method runs unchanged on a stand-in trainer that holds the case's thresholds and weighting (built as the
+    trainer builds them for DMM-CNN) and whose whole-validation pass returns the case's losses and counts: no model,
+    no data, nothing written. The epoch l, Eq. 6, Eq. 4 and their order are the trainer's code.
+    """
+    from unittest import mock
+
+    from dmmlib import train
+    from dmmlib.config import TrainConfig
+    from dmmlib.validation import ValidationResult
+    from dmmlib.variants import get_variant
+
+    j = len(case["tau"])
+    cfg = TrainConfig(variant="DMM-CNN", gamma=case["gamma"], epoch_from=case["epoch_from"])
+    spec = get_variant(cfg.variant)
+    trainer = train._Trainer.__new__(train._Trainer)
+    trainer.cfg, trainer.per_epoch, trainer.device = cfg, case["iterations_per_epoch"], torch.device("cpu")
+    trainer.state = train._State(iteration=case["iteration"])
+    trainer.thresholds = thresholds.make_thresholds(spec.thresholds, j, cfg.gamma, cfg.initial_tau)
+    trainer.thresholds.tau = torch.as_tensor(case["tau"], dtype=torch.float32).clone()
+    trainer.weighting = weighting.make_weighting(spec.weighting, j, cfg)
+    trainer.weighting.weights = torch.as_tensor(case["lambda"], dtype=torch.float32).clone()
+    previous = case["previous_losses"]
+    trainer.weighting.previous = None if previous is None else torch.as_tensor(previous, dtype=torch.float32).clone()
+    trainer.optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
+    trainer.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(trainer.optimizer, factor=cfg.lr_factor,
+                                                                   patience=cfg.lr_patience)  # fmt: skip
+    trainer.model, trainer.eval_set, trainer.val_loader = None, None, ()
+    trainer.measures_gradients = False
+    trainer.save_history = lambda: None
+    losses = torch.as_tensor(case["losses"], dtype=torch.float32)
+    result = ValidationResult(
+        attr_losses=losses, landmark_loss=None, mean_loss=float(losses.mean()),
+        false_positives=torch.as_tensor(case["false_positives"]), false_negatives=torch.as_tensor(case["false_negatives"]),
+        num_samples=case["num_samples"], accuracy=torch.zeros(j),
+    )  # fmt: skip
+    with mock.patch.object(train, "validate", return_value=result):
+        train._Trainer.update(trainer)
+    return trainer.thresholds.tau.clone(), trainer.weighting.weights.clone()
+
+
+def algorithm1_cases(seed: int = 0, cases: int = 3) -> list[dict[str, Any]]:
+    """States of one update of Algorithm 1: the fixed example of notebook 04, then ``cases`` random ones.
+
+    Keys: ``iteration`` (the loop counter at the update), ``iterations_per_epoch``, ``epoch_from`` (the number of
+    the first epoch), ``tau`` and ``lambda`` (J,) before the update, ``previous_losses`` (J,) of the last
+    validation pass or None when this is the first, ``losses`` (J,) of this pass, ``false_positives`` and
+    ``false_negatives`` (J,) counted at the current tau, ``num_samples`` (V) and ``gamma``.
+    """
+    examples: list[dict[str, Any]] = [{
+        "iteration": 2100, "iterations_per_epoch": 2544, "epoch_from": 1,
+        "tau": torch.tensor([0.0, 0.1, -0.2]), "lambda": torch.tensor([1.0, 1.0, 1.0]),
+        "previous_losses": torch.tensor([0.5, 0.4, 0.2]), "losses": torch.tensor([0.4, 0.5, 0.2]),
+        "false_positives": torch.tensor([30, 5, 10]), "false_negatives": torch.tensor([10, 25, 10]),
+        "num_samples": 1000, "gamma": 0.01,
+    }]  # fmt: skip
+    rng = _rng(seed)
+    for number in range(cases):
+        j, per_epoch, interval = int(rng.integers(1, 41)), int(rng.integers(20, 3000)), int(rng.integers(10, 2200))
+        num_samples = int(rng.integers(50, 20_000))
+        first = number == 0 or rng.random() < 0.2  # the run's first update, at iteration 0: no previous pass yet
+        previous = None if first else _positive(rng, j)
+        examples.append({
+            "iteration": 0 if first else interval * int(rng.integers(1, 40)),
+            "iterations_per_epoch": per_epoch, "epoch_from": int(rng.choice([1, 1, 1, 0, 2])),
+            "tau": torch.as_tensor(rng.uniform(-0.3, 0.3, j), dtype=torch.float32),
+            "lambda": torch.ones(j) if first else _positive(rng, j, 0.0, 1.0),
+            "previous_losses": previous,
+            "losses": _positive(rng, j) if previous is None else previous * _positive(rng, j, 0.5, 1.5),
+            "false_positives": torch.as_tensor(rng.integers(0, num_samples // 3, j)),
+            "false_negatives": torch.as_tensor(rng.integers(0, num_samples // 3, j)),
+            "num_samples": num_samples, "gamma": float(rng.choice([0.01, 0.01, 0.05])),
+        })  # fmt: skip
+    return examples
+
+
+def _copy_case(case: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in case.items()}
+
+
+def check_algorithm1_update(update: Callable[[dict[str, Any]], tuple[Any, Any]], *, seed: int = 0,
+                            cases: int = 3) -> bool:  # fmt: skip
+    """``update(state) -> (new_tau, new_lambda)``: one update of Algorithm 1 (Eq. 6, then Eq. 4), checked against
+    the trainer's own update on the same state (see :func:`algorithm1_cases` for the keys of ``state``)."""
+    name = "Algorithm 1 update"
+    hint_tau = ("Eq. 6 with l the CURRENT epoch: l = iteration // iterations_per_epoch + epoch_from (the trainer's "
+                "epoch_number); tau_new = tau + gamma * l * (FP - FN) / V")  # fmt: skip
+    hint_lambda = ("Eq. 4 from the two validation passes: lambda = |L(t) - L(t-1)| / L(t-1); at the first update "
+                   "(previous_losses is None) there is nothing to compare, so lambda keeps its value")  # fmt: skip
+    examples = algorithm1_cases(seed, cases)
+    for number, case in enumerate(examples, start=1):
+        expected_tau, expected_lambda = _trainer_update(_copy_case(case))
+        got = _call(name, update, _copy_case(case))
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise ExerciseFailed(f"{name}: return a pair (new_tau, new_lambda), got {type(got).__name__}")
+        where = f"case {number} (iteration {case['iteration']}, {case['iterations_per_epoch']} per epoch, " \
+                f"epoch_from {case['epoch_from']}{', first update' if case['previous_losses'] is None else ''})"
+        _compare(name, f"tau, {where}", got[0], expected_tau, hint_tau)
+        _compare(name, f"lambda, {where}", got[1], expected_lambda, hint_lambda)
+    return _passed(name, len(examples), "the trainer's own update")
+
+
+def collapse_history(rng: np.random.Generator, threshold: float, kind: str) -> tuple[list[dict[str, Any]], Any, list[str]]:
+    """A training history like the trainer's (one dict per update) with a known answer.
+
+    ``kind``: "collapse" (the mean lambda stays below ``threshold`` from some update on, after dips that recover),
+    "last" (it falls below only at the last update), "never" (it ends above; dips may come before). Returns the
+    history, the iteration where the collapse starts (None for "never") and the attributes below the threshold
+    there.
+    """
+    from dmmlib.attributes import ATTRIBUTES
+
+    j = len(ATTRIBUTES)
+    n = int(rng.integers(6, 26))
+    interval, per_epoch = int(rng.choice([50, 100, 300, 2100])), int(rng.integers(100, 3000))
+    start = {"collapse": int(rng.integers(4, n - 1)), "last": n - 1, "never": n}[kind]
+    dips = [k for k in range(2, start - 1) if rng.random() < 0.3]  # each followed by an update above
+    if kind == "collapse" and not dips:
+        dips = [int(rng.integers(2, start - 1))]  # a collapse always comes after a dip that recovered
+
+    def above() -> np.ndarray:
+        weights = threshold * np.exp(rng.normal(1.0, 1.0, j))
+        return weights * max(1.0, 1.3 * threshold / weights.mean())
+
+    def below() -> np.ndarray:
+        while True:
+            weights = rng.uniform(0.0, 0.6 * threshold, j)
+            high = rng.random(j) < rng.uniform(0.0, 0.15)  # a few attributes still above
+            weights[high] = rng.uniform(1.1 * threshold, 3.0 * threshold, int(high.sum()))
+            if weights.mean() < 0.95 * threshold:
+                return weights
+
+    history = []
+    for k in range(n):
+        weights = np.ones(j) if k == 0 else below() if (k >= start or k in dips) else above()
+        history.append({
+            "t": k + 1, "iteration": k * interval, "epoch": k * interval // per_epoch + 1,
+            "val_attr_losses": rng.uniform(0.1, 1.0, j).tolist(), "val_mean_loss": float(rng.uniform(0.1, 1.0)),
+            "lambda": weights.tolist(), "tau": rng.uniform(-0.2, 0.2, j).tolist(),
+        })  # fmt: skip
+    if start >= n:
+        return history, None, []
+    at = history[start]
+    return history, at["iteration"], [name for name, w in zip(ATTRIBUTES, at["lambda"]) if w < threshold]
+
+
+def check_collapse(collapse: Callable[[list[dict[str, Any]], float], tuple[Any, Any]], *, seed: int = 0,
+                   cases: int = 3) -> bool:  # fmt: skip
+    """``collapse(history, threshold) -> (iteration, attributes)``: where Eq. 4 collapses in a training history.
+
+    The collapse starts at the first update from which the mean lambda stays below ``threshold`` to the end of
+    the history; ``attributes`` are the names whose lambda is below ``threshold`` at that update. ``(None, [])``
+    when the history does not end collapsed. Histories are random, with known answers (:func:`collapse_history`).
+    """
+    import copy
+
+    name = "collapse of Eq. 4"
+    hint = ("the collapse starts at the first update from which the MEAN lambda over the 40 attributes stays below "
+            "the threshold until the end: a dip that recovers is no collapse; return that update's 'iteration' "
+            "(not its index or t) and the names whose lambda is below the threshold AT that update; "
+            "(None, []) when the history does not end collapsed")  # fmt: skip
+    rng = _rng(seed)
+    kinds = ["collapse", "never", "last"] + [str(rng.choice(["collapse", "collapse", "never", "last"]))
+                                             for _ in range(max(cases - 3, 0))]  # fmt: skip
+    for number, kind in enumerate(kinds[: max(cases, 1)], start=1):
+        threshold = 0.05 if seed == 0 else float(rng.choice([0.02, 0.05, 0.1]))
+        history, iteration, attributes = collapse_history(rng, threshold, kind)
+        got = _call(name, collapse, copy.deepcopy(history), threshold)
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise ExerciseFailed(f"{name}: return a pair (iteration, attribute names), got {got!r}. Hint: {hint}")
+        got_iteration, got_attributes = got
+        where = f"case {number} ({len(history)} updates, threshold {threshold})"
+        if got_iteration != iteration:
+            raise ExerciseFailed(f"{name}, {where}: iteration {got_iteration!r}, expected {iteration!r}. Hint: {hint}")
+        if not isinstance(got_attributes, (list, tuple)) or sorted(map(str, got_attributes)) != sorted(attributes):
+            raise ExerciseFailed(
+                f"{name}, {where}: attributes {got_attributes!r}, expected the {len(attributes)} names "
+                f"{attributes!r}. Hint: {hint}"
+            )
+    return _passed(name, max(cases, 1), "the known answers")
+
+
+def check_masked_landmark_loss(masked_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor], *,
+                               seed: int = 0, cases: int = 3) -> bool:  # fmt: skip
+    """``masked_loss(pred (B, 2T), target (B, 2T), placeholder (B,) bool) -> scalar``: Eq. 1 over the images whose
+    landmarks are measurements, checked against :func:`dmmlib.losses.landmark_loss` with its mask."""
+    name = "Eq. 1 with placeholders masked"
+    pred = torch.tensor([[0.1, 0.2, -0.1, 0.0], [0.0, 0.0, 0.3, -0.2], [0.5, 0.5, 0.5, 0.5]])
+    target = torch.tensor([[0.0, 0.2, 0.0, 0.1], [0.1, 0.0, 0.2, -0.2], [0.0, 0.0, 0.0, 0.0]])
+    examples = [
+        (pred, target, torch.tensor([False, False, True])),
+        (pred, target, torch.tensor([False, False, False])),
+        (pred, target, torch.tensor([True, True, True])),
+    ]
+    rng = _rng(seed)
+    for _ in range(cases):
+        b, t = int(rng.integers(1, 17)), int(rng.choice([2, 5, 68]))
+        placeholder = torch.as_tensor(rng.random(b) < rng.uniform(0.0, 0.7))
+        examples.append((torch.as_tensor(rng.normal(0, 0.3, (b, 2 * t)), dtype=torch.float32),
+                         torch.as_tensor(rng.normal(0, 0.3, (b, 2 * t)), dtype=torch.float32), placeholder))  # fmt: skip
+    hint = ("leave the placeholder images out: sum the squared differences over the 2T coordinates of each image, "
+            "add them up over the images whose landmarks are NOT placeholders and divide by the number of those "
+            "images (not by the batch size); a batch of placeholders only gives 0, not NaN")  # fmt: skip
+    for number, (p, y, placeholder) in enumerate(examples, start=1):
+        expected = losses.landmark_loss(p, y, mask=~placeholder)
+        got = _call(name, masked_loss, p.clone(), y.clone(), placeholder.clone())
+        where = f"case {number} ({int(placeholder.sum())} of {len(placeholder)} images are placeholders)"
+        _compare(name, where, got, expected, hint, atol=1e-6)
+    return _passed(name, len(examples))

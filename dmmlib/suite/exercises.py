@@ -5,6 +5,8 @@ replaces them with ``raise NotImplementedError(...)`` at the same indentation; t
 cell (``checks.check_...``) then fails with "not done yet" until the student writes the code.
 
 ``python -m dmmlib.suite.exercises --out build/student`` writes student copies of every notebook of the manifest.
+Their exercise cells carry the ``raises-exception`` tag, so "Run All" in JupyterLab goes on past an exercise that is
+not done yet. For a graded course with locked tests and hidden checks, see :mod:`dmmlib.suite.course`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dmmlib.suite import manifest, paths
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
+#: the cell tag that lets JupyterLab's "Run All" (and nbclient) go on past an error in that cell
+RAISES = "raises-exception"
 _BLOCK = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(END)}[^\n]*(\n|$)", re.M | re.S)
 
 
@@ -61,6 +65,9 @@ def write_student_copy(source: Path, target: Path) -> int:
     for cell in nb.cells:
         if cell.cell_type == "code" and BEGIN in cell.source:
             cell.source = stub_source(cell.source)
+            tags = cell.metadata.setdefault("tags", [])
+            if RAISES not in tags:
+                tags.append(RAISES)  # JupyterLab's "Run All" goes on past a failing exercise
             count += 1
     atomic.write_text(target, nbformat.writes(nb))
     return count

@@ -1,0 +1,266 @@
+"""The nbgrader course (``make assign``): every notebook of the manifest becomes one nbgrader assignment.
+
+``python -m dmmlib.suite.course --out build/course`` writes::
+
+    build/course/nbgrader_config.py     the course id and the autograder's settings
+    build/course/source/<NN_name>/      the instructor's version: solutions, visible and hidden tests
+    build/course/release/<NN_name>/     the students' version, made by nbgrader's own ``generate_assignment``
+    build/course/gradebook.db           nbgrader's gradebook (assignments, their cells and points)
+
+Each exercise cell of a notebook (solution between ``# BEGIN SOLUTION`` and ``# END SOLUTION``, ending with a
+checker call ``checks.check_...(fn)``, see :mod:`dmmlib.suite.exercises`) becomes two cells:
+
+- the **solution cell**: nbgrader's markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``) and metadata
+  (``solution: true``); the checker call and the ``checks`` import leave it, so a student's unfinished function no
+  longer raises in the cell that defines it;
+- a **test cell**, locked and graded with points: the notebook's checker call (the visible checks), then between
+  ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` the same checker with another random seed and more cases.
+  It carries the ``raises-exception`` tag, so in JupyterLab "Run All" goes on past a failing test and the cells
+  that save a notebook's results still run; nbgrader's autograder grades the cell by whether it raised.
+
+Open prompts ("More to try", "## Exercises" lists) are answered in ``notebooks/answer_key.md``, which stays out of
+the course folders. ``source/`` and ``release/`` are rewritten on every run; ``submitted/``, ``autograded/`` and the
+gradebook's grades are left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from dmmlib.data import atomic
+from dmmlib.suite import exercises, manifest, paths
+
+COURSE_ID = "dmm-cnn"
+#: points of an exercise by its checker; the exercises about the method weigh more than a formula typed in
+POINTS: dict[str, int] = {"check_algorithm1_update": 3, "check_collapse": 2, "check_masked_landmark_loss": 2}
+DEFAULT_POINTS = 1
+#: random cases of each hidden check (the visible checks keep the checker's defaults)
+HIDDEN_CASES = 20
+NBGRADER_BEGIN, NBGRADER_END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+#: the stub nbgrader puts where a solution was (its default, set in the config so that it is stated somewhere)
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+CONFIG = f'''# nbgrader configuration of the DMM-CNN course, written by `make assign` (python -m dmmlib.suite.course).
+# Run nbgrader commands in this folder, e.g. `nbgrader autograde 04_losses_weights_thresholds`.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "{COURSE_ID}"
+# The notebooks train small networks; with the teach preset a cell can take minutes on a CPU.
+c.Execute.timeout = 3600
+c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
+'''
+
+
+@dataclass(frozen=True)
+class GradedExercise:
+    """One exercise of the course: where it is, its grade ids and its points."""
+
+    notebook: str
+    solution_id: str
+    test_id: str
+    points: int
+    checkers: tuple[str, ...]
+
+
+def hidden_seed(course_seed: int, notebook: str, grade_id: str) -> int:
+    """The seed of an exercise's hidden checks: fixed for a course seed, never 0 (the visible checks' seed)."""
+    return 1 + zlib.crc32(f"{course_seed}/{notebook}/{grade_id}".encode()) % (2**31 - 1)
+
+
+def _checker_calls(tree: ast.Module) -> list[ast.Expr]:
+    """The top-level ``checks.check_...(...)`` statements of a cell."""
+    found = []
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr.startswith("check_")
+                and isinstance(call.func.value, ast.Name) and call.func.value.id == "checks"):  # fmt: skip
+            found.append(node)
+    return found
+
+
+def _checks_imports(tree: ast.Module) -> list[ast.ImportFrom]:
+    return [node for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "dmmlib.lab"
+            and [alias.name for alias in node.names] == ["checks"] and node.names[0].asname is None]  # fmt: skip
+
+
+def _drop_lines(source: str, nodes: Iterable[ast.stmt]) -> str:
+    lines = source.split("\n")
+    dropped = {k for node in nodes for k in range(node.lineno - 1, (node.end_lineno or node.lineno))}
+    kept = "\n".join(line for k, line in enumerate(lines) if k not in dropped)
+    return re.sub(r"\n{4,}", "\n\n\n", kept).strip("\n")
+
+
+def nbgrader_markers(source: str) -> str:
+    """The notebook's solution markers as nbgrader's (``# BEGIN SOLUTION`` -> ``### BEGIN SOLUTION``), indent kept."""
+    source = re.sub(rf"^([ \t]*){re.escape(exercises.BEGIN)}\b", rf"\g<1>{NBGRADER_BEGIN}", source, flags=re.M)
+    return re.sub(rf"^([ \t]*){re.escape(exercises.END)}\b", rf"\g<1>{NBGRADER_END}", source, flags=re.M)
+
+
+def split_exercise(cell: NotebookNode, notebook: str, course_seed: int = 0) -> tuple[list[NotebookNode], GradedExercise]:
+    """The solution cell and the graded test cell that replace one exercise cell of ``notebook``."""
+    source = cell.source
+    if source.count(exercises.BEGIN) != source.count(exercises.END):
+        raise ValueError(f"{notebook}: unbalanced solution markers in cell:\n{source}")
+    tree = ast.parse(source)
+    calls = _checker_calls(tree)
+    if not calls:
+        raise ValueError(f"{notebook}: an exercise cell must end with a checker call (checks.check_...(fn)):\n{source}")
+    names = tuple(node.value.func.attr for node in calls)  # type: ignore[attr-defined]
+    first = calls[0].value
+    graded = first.args[0].id if first.args and isinstance(first.args[0], ast.Name) else names[0].removeprefix("check_")
+    solution_id, test_id = graded, f"{graded}_tests"
+    points = sum(POINTS.get(name, DEFAULT_POINTS) for name in names)
+
+    uses_checks = {n.id for n in ast.walk(ast.Module(body=[s for s in tree.body if s not in calls], type_ignores=[]))
+                   if isinstance(n, ast.Name)}  # fmt: skip
+    drop: list[ast.stmt] = list(calls) + ([] if "checks" in uses_checks else _checks_imports(tree))
+    solution = copy.deepcopy(cell)
+    solution.source = nbgrader_markers(_drop_lines(source, drop))
+    solution.metadata["nbgrader"] = {"grade": False, "grade_id": solution_id, "locked": False, "schema_version": 3,
+                                     "solution": True, "task": False}  # fmt: skip
+
+    seed = hidden_seed(course_seed, notebook, test_id)
+    visible = [ast.get_source_segment(source, node) or ast.unparse(node) for node in calls]
+    hidden = []
+    for node in calls:
+        call = copy.deepcopy(node.value)
+        call.keywords = [k for k in call.keywords if k.arg not in ("seed", "cases")]
+        call.keywords += [ast.keyword("seed", ast.Constant(seed)), ast.keyword("cases", ast.Constant(HIDDEN_CASES))]
+        hidden.append(ast.unparse(call))
+    test = nbformat.v4.new_code_cell("\n".join([
+        f"# Tests of {graded}: {points} point{'s' if points != 1 else ''}, locked. Run it to check your answer;",
+        "# the autograder adds hidden checks with other random cases.",
+        "from dmmlib.lab import checks",
+        "",
+        *visible,
+        HIDDEN_BEGIN,
+        *hidden,
+        HIDDEN_END,
+    ]))  # fmt: skip
+    if "id" in cell:
+        test.id = f"{cell.id}-tests"
+    test.metadata["tags"] = [exercises.RAISES]
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": test_id, "locked": True, "points": points,
+                                 "schema_version": 3, "solution": False, "task": False}  # fmt: skip
+    return [solution, test], GradedExercise(notebook, solution_id, test_id, points, names)
+
+
+def source_notebook(path: Path, course_seed: int = 0) -> tuple[NotebookNode, list[GradedExercise]]:
+    """The instructor's version of one notebook: every exercise cell split into a solution cell and a test cell."""
+    nb = nbformat.read(path, as_version=4)
+    cells: list[NotebookNode] = []
+    graded: list[GradedExercise] = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and exercises.BEGIN in cell.source:
+            pair, exercise = split_exercise(cell, path.name, course_seed)
+            cells += pair
+            graded.append(exercise)
+        else:
+            cells.append(cell)
+    ids = [g.solution_id for g in graded] + [g.test_id for g in graded]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"{path.name}: two exercises grade the same function name: {sorted(ids)}")
+    nb.cells = cells
+    return nb, graded
+
+
+def write_source(course_dir: Path, entries: Sequence[manifest.NotebookEntry], course_seed: int = 0) -> list[GradedExercise]:
+    """``course_dir/source/<stem>/<stem>.ipynb`` for each notebook, and the course's ``nbgrader_config.py``."""
+    course_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(course_dir / "nbgrader_config.py", CONFIG)
+    for folder in ("source", "release"):
+        shutil.rmtree(course_dir / folder, ignore_errors=True)
+    graded: list[GradedExercise] = []
+    for entry in entries:
+        nb, found = source_notebook(entry.path, course_seed)
+        atomic.write_text(course_dir / "source" / entry.stem / entry.file, nbformat.writes(nb))
+        graded += found
+    return graded
+
+
+def nbgrader(course_dir: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run nbgrader's own command line (``python -m nbgrader ...``) in ``course_dir``; raise with its log on failure.
+
+    The interpreter's ``bin`` folder goes first on ``PATH``: nbgrader runs the ``alembic`` command of its database
+    migrations by name, and ``make`` calls the venv's python without activating the venv."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, capture_output=True, text=True,
+                          env={**os.environ, "PATH": path, **(env or {})})  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def generate(course_dir: Path) -> None:
+    """``nbgrader generate_assignment`` for every assignment under ``source/`` (one call: nbgrader's start-up and
+    database checks take seconds): the release versions and the gradebook entries."""
+    nbgrader(course_dir, "generate_assignment", "*", "--force")
+
+
+def build(course_dir: Path, notebooks: Sequence[str] | None = None, course_seed: int = 0) -> list[GradedExercise]:
+    """Write the course for the manifest's notebooks (or those whose file or stem is in ``notebooks``)."""
+    entries = [e for e in manifest.load() if notebooks is None or e.file in notebooks or e.stem in notebooks]
+    if notebooks is not None and len(entries) != len(set(notebooks)):
+        raise ValueError(f"unknown notebooks among {list(notebooks)}; the manifest lists "
+                         f"{[e.stem for e in manifest.load()]}")  # fmt: skip
+    graded = write_source(course_dir, entries, course_seed)
+    generate(course_dir)
+    return graded
+
+
+def autograde(course_dir: Path, assignment: str, submissions: Mapping[str, Path],
+              env: Mapping[str, str] | None = None) -> dict[str, tuple[float, float]]:  # fmt: skip
+    """Autograde notebooks with nbgrader: ``submissions`` maps a student id to a notebook for ``assignment``.
+
+    Each notebook is copied to ``submitted/<student>/<assignment>/`` and ``nbgrader autograde`` runs once for all;
+    returns ``{student: (score, max_score)}`` from the gradebook.
+    """
+    from nbgrader.api import Gradebook
+
+    for student, notebook in submissions.items():
+        target = course_dir / "submitted" / student / assignment
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        shutil.copyfile(notebook, target / f"{assignment}.ipynb")
+    nbgrader(course_dir, "autograde", assignment, "--create", "--force", env=env)
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", COURSE_ID) as gradebook:
+        scores = {}
+        for student in submissions:
+            submission = gradebook.find_submission(assignment, student)
+            scores[student] = (float(submission.score), float(submission.max_score))
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dmmlib.suite.course", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=paths.build_dir() / "course", help="the course folder")
+    parser.add_argument("--seed", type=int, default=0, help="course seed: changes every hidden test's random cases")
+    parser.add_argument("--notebooks", nargs="*", help="only these notebooks (file or stem); default: the manifest")
+    args = parser.parse_args(argv)
+    graded = build(args.out.resolve(), args.notebooks, args.seed)
+    per_notebook: dict[str, list[GradedExercise]] = {}
+    for exercise in graded:
+        per_notebook.setdefault(exercise.notebook, []).append(exercise)
+    for name, found in per_notebook.items():
+        print(f"{name}: {len(found)} graded exercise(s), {sum(e.points for e in found)} points")
+    print(f"{len(graded)} graded exercises, {sum(e.points for e in graded)} points -> {args.out}/source, "
+          f"{args.out}/release (the students' version)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
