@@ -555,8 +555,13 @@ STUDY_VARIANTS = "Baseline,DMM-FAC,DMM-EQ-AT,DMM-DW-FIX,DMM-CNN"
 #: sweeps in sweeps/ are). The paper preset runs none (each point would be full trainings): give it a finished sweep.
 STUDY_PLANS: dict[str, dict[str, Any]] = {
     "smoke": {"notebooks": ["06"], "seeds": 3, "fixed": {"EPOCHS": 1, "ONLY": STUDY_VARIANTS}},
-    "teach": {"notebooks": ["06"], "seeds": 3, "fixed": {"EPOCHS": 1, "ONLY": STUDY_VARIANTS}},
 }  # fmt: skip
+#: What notebook 11 reads when given no sweep, for presets whose full study is stored in the repository
+#: (``evidence/<name>/``, :mod:`dmmlib.suite.evidence`): the teach preset's Tables 1 and 2 over seeds at the
+#: preset's whole budget, instead of a one-epoch demonstration.
+STORED_STUDIES: dict[str, str] = {"teach": "evidence-teach"}
+#: The reference run of each notebook's paired differences in a stored record.
+RECORD_REFERENCES: dict[str, str] = {"05": "DMM-CNN", "06": "Baseline", "07": "ours"}
 
 
 def check_study_parameters(sweeps: Any, seeds: Any) -> None:
@@ -619,6 +624,8 @@ def study(preset: str, sweeps: str = "", *, seeds: int = 0, first_seed: int = 0,
     import pandas as pd
 
     names = [n.strip() for n in sweeps.split(",") if n.strip()]
+    if not names and preset in STORED_STUDIES:
+        names = [STORED_STUDIES[preset]]
     if not names and preset not in STUDY_PLANS:
         names = finished_sweeps(preset)
         if not names:
@@ -634,6 +641,16 @@ def study(preset: str, sweeps: str = "", *, seeds: int = 0, first_seed: int = 0,
     parts: dict[str, list[Any]] = {"results": [], "values": [], "summary": [], "paired": []}
     description = []
     for name in names:
+        if not (sweep_dir(name) / SWEEP_FILE).is_file() and _stored_record(name) is not None:
+            record = _stored_record(name)
+            values = record.values.assign(sweep=name)
+            for key, frame in (("results", values), ("values", values),
+                               ("summary", stats.summarise(record.values).assign(sweep=name)),
+                               ("paired", _record_paired(record.values).assign(sweep=name))):  # fmt: skip
+                parts[key].append(frame)
+            description.append(f"{name}: {record.describe()} (the repository's stored record: per-seed means, "
+                               "no per-attribute rows)")  # fmt: skip
+            continue
         if not (sweep_dir(name) / SWEEP_FILE).is_file():
             raise FileNotFoundError(f"SWEEP={name!r}: no sweep of that name under {sweeps_root()}; run "
                                     f"`make sweep SPEC=sweeps/{name}.yml` first")  # fmt: skip
@@ -649,6 +666,25 @@ def study(preset: str, sweeps: str = "", *, seeds: int = 0, first_seed: int = 0,
                            f"{got.points_total} points with results")  # fmt: skip
     frames = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in parts.items()}
     return Study(names, frames["results"], frames["values"], frames["summary"], frames["paired"], description)
+
+
+def _stored_record(name: str) -> Any:
+    """The stored record ``evidence/<name>/`` when there is one (None otherwise)."""
+    from dmmlib.suite import evidence
+
+    try:
+        return evidence.load(name)
+    except FileNotFoundError:
+        return None
+
+
+def _record_paired(values: Any) -> Any:
+    """Paired differences of a stored record, each notebook against its reference run (RECORD_REFERENCES)."""
+    import pandas as pd
+
+    frames = [stats.paired(values[values["notebook"].astype(str).str.startswith(prefix)], reference)
+              for prefix, reference in RECORD_REFERENCES.items()]  # fmt: skip
+    return pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
 
 
 # ------------------------------------------------------------------------------------------- command line
