@@ -141,7 +141,7 @@ def objectives_markdown(entries: Sequence[manifest.NotebookEntry], preset: str,
                         times: Mapping[str, float | None]) -> str:  # fmt: skip
     """One section per notebook: title, student minutes beside machine time, objectives."""
     parts = [
-        "| notebook | student | machine (`{}` preset) |".format(preset),
+        f"| notebook | student | machine (`{preset}` preset) |",
         "|---|---|---|",
     ]
     for entry in entries:
