@@ -107,3 +107,38 @@ def test_each_notebooks_executed_header_cell_shows_its_objectives_and_minutes(mo
             assert objective in shown, f"{stem}: objective missing from the header"
         assert f"{by_stem[stem].student_minutes} minutes of student work" in shown
         assert "`smoke` preset" in shown
+
+
+# --- the instructor guide (a book page generated from the manifest) ----------------------------------------------
+
+
+def test_the_instructor_guide_shows_every_notebooks_objectives_and_minutes_beside_machine_time():
+    from dmmlib.suite.book import build
+
+    template = (build.book_dir() / f"{build.GUIDE_STEM}.md").read_text(encoding="utf-8")
+    times = {entry.file: 30.0 * k for k, entry in enumerate(ENTRIES)}
+    times[ENTRIES[0].file] = None
+    page = course.render_guide(template, "teach", ENTRIES, times)
+    assert course.OBJECTIVES_MARKER not in page and course.PLAN_MARKER not in page
+    for entry in ENTRIES:
+        assert f"### {entry.number} · {entry.title}" in page
+        for objective in entry.objectives:
+            assert f"- {objective}." in page
+        shown = course.format_duration(times[entry.file])
+        assert f"| {entry.number} · {entry.title} | {entry.student_minutes} min | {shown} |" in page
+    assert f"**{sum(e.student_minutes for e in ENTRIES)} min**" in page
+    for heading in ("## Prerequisites", "## A two-week plan", "## Grading", "## Running on a shared JupyterHub"):
+        assert heading in page
+    assert "make run PRESET=teach" in page and "make assign" in page
+
+
+def test_the_two_week_plan_covers_every_notebook_once():
+    numbers = [e.number for e in ENTRIES]
+    planned = [n for s in course.COURSE_PLAN for n in (*s.notebooks, *s.optional)]
+    assert sorted(planned) == sorted(numbers), "each notebook belongs to exactly one session (in class or optional)"
+    assert len(course.COURSE_PLAN) == 4 and all(s.before and s.assign for s in course.COURSE_PLAN)
+
+
+def test_a_guide_without_its_markers_is_refused():
+    with pytest.raises(ValueError, match="marker"):
+        course.render_guide("# Instructor guide\n", "teach", ENTRIES, {})

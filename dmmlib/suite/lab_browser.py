@@ -181,6 +181,7 @@ class LabPage:
     def __init__(self, page: Any, server: LabServer) -> None:
         self.page = page
         self.server = server
+        self.refused: list[str] = []  #: requests to other hosts, refused (see :func:`browser_page`)
 
     def open(self, name: str, timeout: float = 120.0) -> None:
         """Open notebook ``name`` (relative to the server's root) and wait for its kernel to be idle."""
@@ -269,7 +270,6 @@ def browser_page(server: LabServer, *, executable: str = CHROMIUM, width: int = 
     """A :class:`LabPage` in headless chromium; requests to other hosts are refused (and recorded on ``.refused``)."""
     from playwright.sync_api import sync_playwright
 
-    refused: list[str] = []
     base = urllib.parse.urlsplit(server.url)
 
     def route(route: Any) -> None:
@@ -277,7 +277,7 @@ def browser_page(server: LabServer, *, executable: str = CHROMIUM, width: int = 
         if (parts.scheme, parts.netloc) == (base.scheme, base.netloc) or parts.scheme in ("data", "blob"):
             route.continue_()
         else:
-            refused.append(route.request.url)
+            lab.refused.append(route.request.url)
             route.abort()
 
     with tempfile.TemporaryDirectory(prefix="dmm-chromium-") as profile, sync_playwright() as playwright:
@@ -287,9 +287,8 @@ def browser_page(server: LabServer, *, executable: str = CHROMIUM, width: int = 
         )  # fmt: skip
         try:
             page = context.new_page()
-            page.route("**/*", route)
             lab = LabPage(page, server)
-            lab.refused = refused  # type: ignore[attr-defined]
+            page.route("**/*", route)
             yield lab
         finally:
             context.close()

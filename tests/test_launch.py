@@ -1,4 +1,4 @@
-"""The Colab install cell: one source, the repository URL of the book's config, a no-op outside Colab."""
+"""Colab and Binder: the install cell (one source, the book's repository URL, a no-op outside Colab) and binder/."""
 
 from __future__ import annotations
 
@@ -64,3 +64,14 @@ def test_the_command_adds_the_cell_once_and_check_reports_stale_cells(tmp_path):
     assert [c.cell_type for c in written.cells] == ["markdown", "code", "code"]
     assert colab.install_cell_index(written) == 1 and written.cells[2].source == "x = 1"
     assert colab.main([str(path), "--check"]) == 0
+
+
+def test_binder_builds_the_one_environment_yml_then_installs_dmmlib_and_picks_the_smoke_preset():
+    binder = paths.repo_root() / "binder"
+    assert (binder / "environment.yml").resolve() == (paths.repo_root() / "environment.yml").resolve()
+    post_build = (binder / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build and os.access(binder / "postBuild", os.X_OK)
+    script = binder / "start"
+    result = subprocess.run([str(script), "bash", "-c", "echo $DMM_PRESET"], capture_output=True, text=True,
+                            env={"PATH": os.environ["PATH"]}, check=True)  # fmt: skip
+    assert result.stdout.strip() == "smoke"
