@@ -3,7 +3,7 @@
 A notebook calls ``ctx = session.start("05_train_dmm_cnn", PRESET=PRESET, SEED=SEED, DATA_DIR=DATA_DIR)``.
 Bad parameters fail here with a message naming the parameter and what to do, before any work starts. In a notebook
 the call's first output is the notebook's header from the manifest: its learning objectives, the minutes a student
-needs and the machine's run time with this preset when a run measured it (:func:`dmmlib.suite.course.header`).
+needs and the machine's run time with this preset when a run measured it (:func:`dmmlib.suite.guide.header`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dmmlib.device import seed_everything
-from dmmlib.suite import course, paths, presets, provenance
+from dmmlib.suite import guide, paths, presets, provenance
 from dmmlib.suite.presets import Preset
 
 
@@ -82,7 +82,7 @@ def _check_dir(name: str, value: Any) -> Path | None:
 
 
 def show_header(notebook: str, preset: str) -> bool:
-    """Display the notebook's objectives and times (:func:`course.header`) when running in an IPython kernel.
+    """Display the notebook's objectives and times (:func:`guide.header`) when running in an IPython kernel.
 
     Returns whether it displayed anything: outside IPython (a script, pytest) or for a notebook the manifest does
     not list (or without the repository's manifest) it shows nothing.
@@ -94,7 +94,7 @@ def show_header(notebook: str, preset: str) -> bool:
         return False
     if get_ipython() is None:
         return False
-    bundle = course.header(notebook, preset)
+    bundle = guide.header(notebook, preset)
     if bundle is None:
         return False
     display(bundle, raw=True)

@@ -21,7 +21,8 @@ from typing import Any
 import nbformat
 import yaml
 
-from dmmlib.suite import course, manifest, paths
+from dmmlib.suite import guide as course_guide
+from dmmlib.suite import manifest, paths
 from dmmlib.suite.book import report
 
 REPORT_STEM = "replication_report"
@@ -159,7 +160,7 @@ def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
     (src / f"{REPORT_STEM}.md").write_text(page, encoding="utf-8")
     guide = src / f"{GUIDE_STEM}.md"
     if guide.is_file():
-        guide.write_text(course.render_guide(guide.read_text(encoding="utf-8"), preset, entries), encoding="utf-8")
+        guide.write_text(course_guide.render_guide(guide.read_text(encoding="utf-8"), preset, entries), encoding="utf-8")
     toc_data = toc(stems, guide=guide.is_file())
     (src / "_toc.yml").write_text(yaml.safe_dump(toc_data, sort_keys=False), encoding="utf-8")
     return src, stems

@@ -1,7 +1,7 @@
 """Course data: every notebook has learning objectives and student minutes, and its executed header shows them.
 
 The objectives and minutes live once, in notebooks/manifest.yml; ``session.start`` displays them as the notebook's
-first output, and the book's instructor guide is generated from them (:mod:`dmmlib.suite.course`).
+first output, and the book's instructor guide is generated from them (:mod:`dmmlib.suite.guide`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import os
 import nbformat
 import pytest
 
-from dmmlib.suite import course, manifest, paths, session
+from dmmlib.suite import guide, manifest, paths, session
 
 ENTRIES = manifest.load()
 
 
 def test_every_notebook_has_two_to_four_objectives_and_student_minutes():
-    assert course.missing_course_data(ENTRIES) == []
+    assert guide.missing_course_data(ENTRIES) == []
     objectives = [o for e in ENTRIES for o in e.objectives]
     assert len(objectives) == len(set(objectives)), "an objective is copied between notebooks"
     assert all(5 <= e.student_minutes <= 120 for e in ENTRIES)
@@ -39,8 +39,8 @@ def test_the_manifest_refuses_malformed_course_data(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.stem)
 def test_the_header_shows_objectives_student_minutes_and_machine_time(entry):
-    unmeasured = course.header_markdown(entry, "smoke", None)
-    measured = course.header_markdown(entry, "teach", 95.0)
+    unmeasured = guide.header_markdown(entry, "smoke", None)
+    measured = guide.header_markdown(entry, "teach", 95.0)
     for objective in entry.objectives:
         assert objective in unmeasured and objective in measured
     assert f"About {entry.student_minutes} minutes of student work" in unmeasured
@@ -53,22 +53,22 @@ def test_machine_time_comes_from_the_suite_summary_else_from_papermills_record(t
     first, second = ENTRIES[0], ENTRIES[1]
     folder = paths.executed_dir("smoke")
     folder.mkdir(parents=True)
-    assert course.machine_seconds("smoke", first) is None
+    assert guide.machine_seconds("smoke", first) is None
     (folder / "suite.json").write_text(json.dumps({"notebooks": {first.file: 12.5}}))
     nb = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 31.0}})
     nbformat.write(nb, folder / second.file)
-    assert course.machine_seconds("smoke", first) == 12.5
-    assert course.machine_seconds("smoke", second) == 31.0
+    assert guide.machine_seconds("smoke", first) == 12.5
+    assert guide.machine_seconds("smoke", second) == 31.0
     nb.metadata["papermill"]["duration"] = None  # papermill is running it right now
     nbformat.write(nb, folder / second.file)
-    assert course.machine_seconds("smoke", second) is None
-    assert course.format_duration(4000) == "1 h 07 min"
+    assert guide.machine_seconds("smoke", second) is None
+    assert guide.format_duration(4000) == "1 h 07 min"
 
 
 def test_no_header_outside_a_kernel_or_for_an_unlisted_notebook():
     assert session.show_header(ENTRIES[0].stem, "smoke") is False  # pytest is not an IPython kernel
-    assert course.header("99_not_in_the_manifest", "smoke") is None
-    assert course.header(ENTRIES[0].stem, "smoke")["text/markdown"].startswith("**Learning objectives.**")
+    assert guide.header("99_not_in_the_manifest", "smoke") is None
+    assert guide.header(ENTRIES[0].stem, "smoke")["text/markdown"].startswith("**Learning objectives.**")
 
 
 def _header_notebook() -> nbformat.NotebookNode:
@@ -118,13 +118,13 @@ def test_the_instructor_guide_shows_every_notebooks_objectives_and_minutes_besid
     template = (build.book_dir() / f"{build.GUIDE_STEM}.md").read_text(encoding="utf-8")
     times = {entry.file: 30.0 * k for k, entry in enumerate(ENTRIES)}
     times[ENTRIES[0].file] = None
-    page = course.render_guide(template, "teach", ENTRIES, times)
-    assert course.OBJECTIVES_MARKER not in page and course.PLAN_MARKER not in page
+    page = guide.render_guide(template, "teach", ENTRIES, times)
+    assert guide.OBJECTIVES_MARKER not in page and guide.PLAN_MARKER not in page
     for entry in ENTRIES:
         assert f"### {entry.number} · {entry.title}" in page
         for objective in entry.objectives:
             assert f"- {objective}." in page
-        shown = course.format_duration(times[entry.file])
+        shown = guide.format_duration(times[entry.file])
         assert f"| {entry.number} · {entry.title} | {entry.student_minutes} min | {shown} |" in page
     assert f"**{sum(e.student_minutes for e in ENTRIES)} min**" in page
     for heading in ("## Prerequisites", "## A two-week plan", "## Grading", "## Running on a shared JupyterHub"):
@@ -134,11 +134,11 @@ def test_the_instructor_guide_shows_every_notebooks_objectives_and_minutes_besid
 
 def test_the_two_week_plan_covers_every_notebook_once():
     numbers = [e.number for e in ENTRIES]
-    planned = [n for s in course.COURSE_PLAN for n in (*s.notebooks, *s.optional)]
+    planned = [n for s in guide.COURSE_PLAN for n in (*s.notebooks, *s.optional)]
     assert sorted(planned) == sorted(numbers), "each notebook belongs to exactly one session (in class or optional)"
-    assert len(course.COURSE_PLAN) == 4 and all(s.before and s.assign for s in course.COURSE_PLAN)
+    assert len(guide.COURSE_PLAN) == 4 and all(s.before and s.assign for s in guide.COURSE_PLAN)
 
 
 def test_a_guide_without_its_markers_is_refused():
     with pytest.raises(ValueError, match="marker"):
-        course.render_guide("# Instructor guide\n", "teach", ENTRIES, {})
+        guide.render_guide("# Instructor guide\n", "teach", ENTRIES, {})
