@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export THP_MEM_ALLOC_ENABLE ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint unit nbval book browser paper student assign bench clean
+.PHONY: help setup run test lint unit nbval book browser paper student assign bench lab clean
 
 help: ## List every target with one line each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
@@ -63,6 +63,11 @@ paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DI
 	    --data-dir $(DATA_DIR) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR)) --all || exit $$?; \
 	fi
 	$(MAKE) run PRESET=paper DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR)
+
+lab: setup ## Start JupyterLab for students on notebooks/ with this venv's kernel (PRESET=smoke|teach sets DMM_PRESET)
+	DMM_ROOT="$(CURDIR)" $(if $(filter-out auto,$(PRESET)),DMM_PRESET=$(PRESET)) $(VENV)/bin/jupyter lab \
+	  --ServerApp.root_dir="$(CURDIR)/notebooks" --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 student: setup ## Write student copies of the notebooks (solutions replaced by stubs) into build/student/
 	$(PY) -m dmmlib.suite.exercises --out build/student

@@ -112,7 +112,11 @@ def test_config_renders_executed_copies_offline():
     config = yaml.safe_load((book.book_dir() / "_config.yml").read_text())
     assert config["execute"]["execute_notebooks"] in ("off", False)
     assert config["author"] == "the DMM-CNN suite"
-    assert not any(v for k, v in config["launch_buttons"].items() if k != "notebook_interface")
+    # launch buttons are links only: Binder and Colab, to the repository the instructor sets (no thebe, no CDN)
+    buttons = {k: v for k, v in config["launch_buttons"].items() if v and k != "notebook_interface"}
+    assert buttons == {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com"}
+    assert config["repository"]["url"].startswith("https://github.com/")
+    assert config["repository"]["path_to_book"] == "", "pages notebooks/<name> must map to the repository's notebooks/"
     assert not config["html"]["analytics"]["google_analytics_id"]
     mathjax = (
         book.book_dir() / config["sphinx"]["config"]["html_static_path"][0] / "mathjax" / "tex-svg-full.js"
@@ -127,6 +131,8 @@ def test_toc_lists_intro_the_notebooks_in_manifest_order_and_the_report():
     assert toc["root"] == "intro"
     assert [c["file"] for c in toc["parts"][0]["chapters"]] == [f"notebooks/{s}" for s in stems]
     assert toc["parts"][-1]["chapters"] == [{"file": book.REPORT_STEM}]
+    assert toc["parts"][-2]["chapters"] == [{"file": book.GUIDE_STEM}]
+    assert book.notebook_stems(toc) == stems
 
 
 def test_build_refuses_without_executed_notebooks_and_names_make_run(tmp_path, monkeypatch):
@@ -195,8 +201,7 @@ def built(chromium) -> Path:
 
 def pages_of(root: Path) -> dict[str, str]:
     toc = book.toc_of(root / "src")
-    stems = [c["file"].split("/", 1)[1] for part in toc["parts"][:-1] for c in part["chapters"]]
-    return browser.expected_pages(root / "src", stems)
+    return browser.expected_pages(root / "src", book.notebook_stems(toc))
 
 
 def test_built_book_has_every_manifest_notebook_and_the_report(built):

@@ -1,7 +1,9 @@
 """What every notebook does after its ``parameters`` cell: validate, resolve the preset, seed, find folders.
 
 A notebook calls ``ctx = session.start("05_train_dmm_cnn", PRESET=PRESET, SEED=SEED, DATA_DIR=DATA_DIR)``.
-Bad parameters fail here with a message naming the parameter and what to do, before any work starts.
+Bad parameters fail here with a message naming the parameter and what to do, before any work starts. In a notebook
+the call's first output is the notebook's header from the manifest: its learning objectives, the minutes a student
+needs and the machine's run time with this preset when a run measured it (:func:`dmmlib.suite.guide.header`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dmmlib.device import seed_everything
-from dmmlib.suite import paths, presets, provenance
+from dmmlib.suite import guide, paths, presets, provenance
 from dmmlib.suite.presets import Preset
 
 
@@ -87,6 +89,26 @@ def _check_dir(name: str, value: Any) -> Path | None:
     return path.resolve()
 
 
+def show_header(notebook: str, preset: str) -> bool:
+    """Display the notebook's objectives and times (:func:`guide.header`) when running in an IPython kernel.
+
+    Returns whether it displayed anything: outside IPython (a script, pytest) or for a notebook the manifest does
+    not list (or without the repository's manifest) it shows nothing.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython comes with the suite extra
+        return False
+    if get_ipython() is None:
+        return False
+    bundle = guide.header(notebook, preset)
+    if bundle is None:
+        return False
+    display(bundle, raw=True)
+    return True
+
+
 def start(
     notebook: str,
     *,
@@ -109,5 +131,6 @@ def start(
     except (ValueError, TypeError) as error:
         raise ParameterError(f"parameter PRESET: {error}") from None
     extra = {name: (None if value is None else _check_int(name, value)) for name, value in counts.items()}
+    show_header(notebook, preset.name)
     seed_everything(seed)
     return Session(notebook, preset, seed, data_dir, lfwa_dir, extra)

@@ -24,7 +24,7 @@ from typing import Any
 
 import nbformat
 
-from dmmlib.suite.book.build import REPORT_STEM, out_root, site_dir, toc_of
+from dmmlib.suite.book.build import GUIDE_STEM, REPORT_STEM, notebook_stems, out_root, site_dir, toc_of
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -87,6 +87,8 @@ def expected_pages(src: Path, stems: Sequence[str]) -> dict[str, str]:
     pages = {"index.html": page_heading(src / "intro.md"), "intro.html": page_heading(src / "intro.md")}
     for stem in stems:
         pages[f"notebooks/{stem}.html"] = page_heading(src / "notebooks" / f"{stem}.ipynb")
+    if (src / f"{GUIDE_STEM}.md").is_file():
+        pages[f"{GUIDE_STEM}.html"] = page_heading(src / f"{GUIDE_STEM}.md")
     pages[f"{REPORT_STEM}.html"] = page_heading(src / f"{REPORT_STEM}.md")
     return pages
 
@@ -218,6 +220,6 @@ def check_site(
 def check_built(root: Path | None = None) -> list[str]:
     """Serve a built book and check every page of its toc (screenshots to ``build/book/screenshots``)."""
     root = root or out_root()
-    stems = [f["file"].split("/", 1)[1] for p in toc_of(root / "src")["parts"][:-1] for f in p["chapters"]]
+    stems = notebook_stems(toc_of(root / "src"))
     with serve(site_dir(root)) as url:
         return check_site(url, expected_pages(root / "src", stems), screenshot_dir=root / "screenshots")

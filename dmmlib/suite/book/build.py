@@ -1,8 +1,8 @@
 """Build the Jupyter Book from executed notebooks.
 
 :func:`build` stages ``build/book/src/`` (the pages of ``book/``, the executed notebooks of
-``build/executed/<preset>/``, a generated replication report and a ``_toc.yml`` generated from
-``notebooks/manifest.yml``) and runs ``jupyter-book build`` with warnings as errors. It never executes a notebook
+``build/executed/<preset>/``, a generated replication report, the instructor guide filled from the manifest and a
+``_toc.yml`` generated from ``notebooks/manifest.yml``) and runs ``jupyter-book build`` with warnings as errors. It never executes a notebook
 (``python -m dmmlib.suite book`` runs the suite first when the executed copies are missing). The site ends up at
 ``build/book/html/index.html``.
 """
@@ -21,10 +21,12 @@ from typing import Any
 import nbformat
 import yaml
 
+from dmmlib.suite import guide as course_guide
 from dmmlib.suite import manifest, paths
 from dmmlib.suite.book import report
 
 REPORT_STEM = "replication_report"
+GUIDE_STEM = "instructor_guide"
 FIGURE = "figures/paper_per_attribute.png"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = "[interactive widget: open this notebook in JupyterLab to use it]"
@@ -56,15 +58,24 @@ def missing_or_stale(
     return found
 
 
-def toc(notebook_stems: Sequence[str]) -> dict[str, Any]:
-    """The Jupyter Book 1.x table of contents: intro, the notebooks in manifest order, the report."""
+def toc(notebook_stems: Sequence[str], guide: bool = True) -> dict[str, Any]:
+    """The Jupyter Book 1.x table of contents: intro, the notebooks in manifest order, the instructor guide, the
+    report."""
     parts = []
     if notebook_stems:
         parts.append(
             {"caption": "Notebooks", "chapters": [{"file": f"notebooks/{s}"} for s in notebook_stems]}
         )
+    if guide:
+        parts.append({"caption": "Teaching", "chapters": [{"file": GUIDE_STEM}]})
     parts.append({"caption": "Replication", "chapters": [{"file": REPORT_STEM}]})
     return {"format": "jb-book", "root": "intro", "parts": parts}
+
+
+def notebook_stems(toc_data: Mapping[str, Any]) -> list[str]:
+    """The notebook pages of a generated toc, in order (``"04_losses_weights_thresholds"``, ...)."""
+    files = [c["file"] for part in toc_data["parts"] for c in part["chapters"]]
+    return [f.split("/", 1)[1] for f in files if f.startswith("notebooks/")]
 
 
 def progress_bar_text(model_id: str, states: Mapping[str, Any]) -> str | None:
@@ -147,7 +158,11 @@ def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
         commit=git_commit(),
     )
     (src / f"{REPORT_STEM}.md").write_text(page, encoding="utf-8")
-    (src / "_toc.yml").write_text(yaml.safe_dump(toc(stems), sort_keys=False), encoding="utf-8")
+    guide = src / f"{GUIDE_STEM}.md"
+    if guide.is_file():
+        guide.write_text(course_guide.render_guide(guide.read_text(encoding="utf-8"), preset, entries), encoding="utf-8")
+    toc_data = toc(stems, guide=guide.is_file())
+    (src / "_toc.yml").write_text(yaml.safe_dump(toc_data, sort_keys=False), encoding="utf-8")
     return src, stems
 
 

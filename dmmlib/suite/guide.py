@@ -1,0 +1,217 @@
+"""The suite in a course: learning objectives, student minutes, machine time, and the instructor guide.
+
+The manifest (``notebooks/manifest.yml``) holds each notebook's ``objectives`` and ``student_minutes``; nothing here
+types them again. :func:`header` renders them for a notebook's first output (``session.start`` shows it), with the
+machine's run time when a run of the preset has measured it; :func:`render_guide` fills the book's instructor guide
+(``book/instructor_guide.md``) with the same data and the two-week plan of :data:`COURSE_PLAN`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from dmmlib.suite import manifest, paths, presets
+
+#: Lines of ``book/instructor_guide.md`` that :func:`render_guide` replaces with generated markdown.
+OBJECTIVES_MARKER = "<!-- dmm: objectives per notebook -->"
+PLAN_MARKER = "<!-- dmm: two-week plan -->"
+
+
+@dataclass(frozen=True)
+class ClassSession:
+    """One class session of the two-week plan."""
+
+    name: str
+    notebooks: tuple[str, ...]  #: NN prefixes, worked through in class
+    before: str  #: what the instructor runs or checks before the class
+    assign: str  #: what to assign after it
+    optional: tuple[str, ...] = ()  #: NN prefixes offered as homework or projects
+
+
+#: Four sessions of about two hours over two weeks. Edit here to change the plan; the guide sums the minutes.
+COURSE_PLAN: tuple[ClassSession, ...] = (
+    ClassSession(
+        "Week 1, session 1: set-up and data", ("00", "01", "02"),
+        before="Students install the suite (README, \"Use in a course\") or get a JupyterHub account whose image has "
+        "it. Start `make run PRESET=teach` on the machine students will use: it trains every model the later "
+        "sessions load and takes tens of minutes on a CPU, too long to wait for in class.",
+        assign="Notebook 01's exercises and its discussion prompts on CelebA's labels (a half-page written answer); "
+        "the landmark-flip exercise of notebook 02.",
+    ),
+    ClassSession(
+        "Week 1, session 2: the network and the equations", ("03", "04"),
+        before="Check that `make run PRESET=teach` finished (`build/executed/teach/suite.json` exists). Notebook 04 "
+        "then uses the trained teach model for its threshold explorer instead of simulated outputs.",
+        assign="The graded exercises of notebooks 03 and 04 (`make assign`), due before session 3.",
+    ),
+    ClassSession(
+        "Week 2, session 1: training and the ablation", ("05", "06"),
+        before="The teach runs must exist (`runs/teach/models/`): with them notebooks 05 and 06 load their models "
+        "in seconds; without them 06 alone trains seven models for ten to twenty minutes.",
+        assign="Notebook 05's exercises (Eq. 4 as printed against the rescaled reading); notebook 06's question "
+        "on what another seed would change.",
+        optional=("11",),
+    ),
+    ClassSession(
+        "Week 2, session 2: weighting schemes, the paper's tables, your own photo", ("07", "09", "10"),
+        before="As for the previous session. For notebook 10, decide whether students may upload their own photos "
+        "(they stay on the machine running the kernel) or use the bundled portrait.",
+        assign="Notebook 10's discussion prompts as a short written reflection; notebook 09's first exercise.",
+        optional=("08",),
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------------- time
+def format_duration(seconds: float | None) -> str:
+    """``"12 s"``, ``"4 min"``, ``"1 h 05 min"``; ``"not measured"`` for None."""
+    if seconds is None:
+        return "not measured"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def machine_seconds(preset: str, entry: manifest.NotebookEntry) -> float | None:
+    """How long the machine took to run the notebook with ``preset``, if a run measured it (else None).
+
+    From ``build/executed/<preset>/suite.json`` (written by ``make run``), else from papermill's record in the
+    executed copy. A notebook papermill is running right now has no finished record and gives None.
+    """
+    folder = paths.executed_dir(preset)
+    try:
+        timings = json.loads((folder / "suite.json").read_text(encoding="utf-8")).get("notebooks", {})
+        if isinstance(timings.get(entry.file), (int, float)):
+            return float(timings[entry.file])
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        record = json.loads((folder / entry.file).read_text(encoding="utf-8"))["metadata"]["papermill"]
+        duration = record.get("duration")
+        return float(duration) if isinstance(duration, (int, float)) else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+# --------------------------------------------------------------------------------------------------- header
+def header_markdown(entry: manifest.NotebookEntry, preset: str, seconds: float | None) -> str:
+    """A notebook's header: its learning objectives, the student's minutes and the machine's time."""
+    lines = ["**Learning objectives.** After this notebook you can:", ""]
+    lines += [f"{k}. {objective}." for k, objective in enumerate(entry.objectives, start=1)]
+    student = (
+        f"about {entry.student_minutes} minutes of student work" if entry.student_minutes else "student time not set"
+    )
+    if seconds is None:
+        machine = f"machine time with the `{preset}` preset not measured yet (the Prerequisites give an estimate)"
+    else:
+        machine = f"the machine ran it in {format_duration(seconds)} with the `{preset}` preset (last measured run)"
+    lines += ["", f"**Time.** {student.capitalize()}; {machine}."]
+    return "\n".join(lines)
+
+
+def header_text(entry: manifest.NotebookEntry, preset: str, seconds: float | None) -> str:
+    """The plain-text form of :func:`header_markdown` (for consoles and text-only front ends)."""
+    return header_markdown(entry, preset, seconds).replace("**", "").replace("`", "")
+
+
+def header(notebook: str, preset: str) -> dict[str, str] | None:
+    """A display bundle (``text/markdown`` and ``text/plain``) for the notebook named ``notebook``, or None when
+    the manifest is not there (an installed package without the repository) or does not list it."""
+    try:
+        entry = manifest.find(notebook)
+    except (OSError, ValueError):
+        return None
+    if entry is None:
+        return None
+    seconds = machine_seconds(preset, entry)
+    return {"text/markdown": header_markdown(entry, preset, seconds), "text/plain": header_text(entry, preset, seconds)}
+
+
+# --------------------------------------------------------------------------------------------------- the guide
+def _label(entry: manifest.NotebookEntry) -> str:
+    return f"{entry.number} · {entry.title}"
+
+
+def objectives_markdown(entries: Sequence[manifest.NotebookEntry], preset: str,
+                        times: Mapping[str, float | None]) -> str:  # fmt: skip
+    """One section per notebook: title, student minutes beside machine time, objectives."""
+    parts = [
+        f"| notebook | student | machine (`{preset}` preset) |",
+        "|---|---|---|",
+    ]
+    for entry in entries:
+        minutes = f"{entry.student_minutes} min" if entry.student_minutes else "not set"
+        parts.append(f"| {_label(entry)} | {minutes} | {format_duration(times.get(entry.file))} |")
+    total_student = sum(e.student_minutes or 0 for e in entries)
+    measured = [t for t in times.values() if t is not None]
+    parts.append(
+        f"| **all** | **{total_student} min** | **{format_duration(sum(measured)) if measured else 'not measured'}**"
+        f"{'' if len(measured) == len(entries) else ' (measured notebooks only)'} |"
+    )
+    for entry in entries:
+        parts += ["", f"### {_label(entry)}", ""]
+        parts += [f"- {objective}." for objective in entry.objectives]
+    return "\n".join(parts)
+
+
+def plan_markdown(entries: Sequence[manifest.NotebookEntry], preset: str, times: Mapping[str, float | None],
+                  plan: Sequence[ClassSession] = COURSE_PLAN) -> str:  # fmt: skip
+    """The two-week plan: per session the notebooks, their student minutes and machine time, before and after."""
+    by_number = {e.number: e for e in entries}
+    parts: list[str] = []
+    for session in plan:
+        chosen = [by_number[n] for n in session.notebooks if n in by_number]
+        minutes = sum(e.student_minutes or 0 for e in chosen)
+        measured = [times.get(e.file) for e in chosen]
+        machine = (
+            format_duration(sum(t for t in measured if t is not None)) if any(t is not None for t in measured) else "not measured"
+        )
+        parts += [
+            f"### {session.name}",
+            "",
+            "**In class:** " + "; ".join(_label(e) for e in chosen)
+            + f" (about {minutes} student minutes; machine {machine} with `{preset}`).",
+            "",
+            f"**Before class:** {session.before}",
+            "",
+            f"**Assign:** {session.assign}",
+        ]
+        optional = [by_number[n] for n in session.optional if n in by_number]
+        if optional:
+            parts += ["", "**Optional, as homework or a project:** " + "; ".join(
+                f"{_label(e)} (about {e.student_minutes} min)" for e in optional)]
+        parts.append("")
+    return "\n".join(parts).rstrip()
+
+
+def render_guide(template: str, preset: str, entries: Sequence[manifest.NotebookEntry] | None = None,
+                 times: Mapping[str, float | None] | None = None) -> str:  # fmt: skip
+    """``book/instructor_guide.md`` with its markers replaced by the manifest's objectives and the plan."""
+    entries = list(entries if entries is not None else manifest.load())
+    if times is None:
+        times = {e.file: machine_seconds(preset, e) for e in entries}
+    for marker in (OBJECTIVES_MARKER, PLAN_MARKER):
+        if marker not in template:
+            raise ValueError(f"the instructor guide has lost its marker line {marker!r}")
+    budget = presets.PRESETS[preset].budget if preset in presets.PRESETS else ""
+    objectives = objectives_markdown(entries, preset, times)
+    if budget:
+        objectives = f"Machine times are from this book's `{preset}` run (budget: {budget}).\n\n" + objectives
+    return template.replace(OBJECTIVES_MARKER, objectives).replace(PLAN_MARKER, plan_markdown(entries, preset, times))
+
+
+def missing_course_data(entries: Sequence[manifest.NotebookEntry]) -> list[str]:
+    """Notebooks of the manifest without 2-4 objectives or without student minutes."""
+    found: list[str] = []
+    for entry in entries:
+        if not 2 <= len(entry.objectives) <= 4:
+            found.append(f"{entry.file}: {len(entry.objectives)} objectives (2-4 expected)")
+        if not entry.student_minutes:
+            found.append(f"{entry.file}: no student_minutes")
+    return found
+

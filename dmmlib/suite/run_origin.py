@@ -1,0 +1,121 @@
+"""Which run a notebook loads a model from, and what data that model was trained on.
+
+Notebook 10's ``CHECKPOINT`` parameter names any run folder (``runs/paper/models/DMM-CNN-<hash>``, one of the
+smoke or teach runs, or a copy elsewhere) or the checkpoint file inside it. :func:`resolve_checkpoint` validates
+it; :func:`origin` says whether the model was trained on synthetic drawn faces or on real CelebA, and how it knows:
+
+1. a run folder under ``<runs>/<preset>/models/`` belongs to that preset, and each preset has one kind of data
+   (smoke and teach: synthetic; paper: real CelebA from ``DATA_DIR``);
+2. elsewhere, the run's network (backbone and input size, from its saved configuration) is compared with the
+   presets': the small trunks of smoke and teach only ever train on synthetic data here;
+3. otherwise the data are unknown, and the notebook says so.
+
+A run folder records its configuration, not its dataset, so the answer is an inference from the suite's own
+conventions; :attr:`Origin.evidence` names the one used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dmmlib.checkpoint import CHECKPOINT_NAME
+from dmmlib.config import TrainConfig
+from dmmlib.suite import paths, presets
+from dmmlib.suite.session import ParameterError
+
+SYNTHETIC, REAL, UNKNOWN = "synthetic", "real", "unknown"
+#: The configuration fields that tell the presets' networks apart.
+NETWORK_FIELDS = ("backbone", "input_size")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a run's model comes from: its folder, its training data (synthetic, real or unknown) and why."""
+
+    run_dir: Path
+    data: str
+    preset: str | None
+    evidence: str
+
+    @property
+    def synthetic(self) -> bool:
+        return self.data == SYNTHETIC
+
+    def statement(self) -> str:
+        """One plain paragraph for the notebook's output."""
+        if self.data == SYNTHETIC:
+            return (
+                "THIS MODEL WAS TRAINED ON SYNTHETIC DRAWN FACES, not on photographs "
+                f"({self.evidence}). Its predictions on a real photo show that the pipeline runs end to end; they "
+                "say nothing about the person in the photo. Set CHECKPOINT to a run trained with the paper preset "
+                "for a model trained on real CelebA."
+            )
+        if self.data == REAL:
+            return (
+                f"This model was trained on real CelebA photographs ({self.evidence}). Its outputs reproduce the "
+                "labels CelebA's annotators gave to celebrity photos, with their subjectivity and their biases; "
+                "they are not facts about the person in the photo."
+            )
+        return (
+            f"The training data of this model are not known ({self.evidence}). Treat its predictions as those of "
+            "an unknown model."
+        )
+
+
+def _candidates(value: str) -> list[Path]:
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return [path]
+    return [Path.cwd() / path, paths.repo_root() / path]
+
+
+def resolve_checkpoint(value: str | None) -> Path | None:
+    """The run folder named by a ``CHECKPOINT`` parameter (a run folder or its checkpoint file); None when empty.
+
+    A relative path is looked up from the working directory, then from the repository root. Raises
+    :class:`ParameterError` naming the parameter when the path does not hold a checkpoint.
+    """
+    if value in ("", None):
+        return None
+    if not isinstance(value, str):
+        raise ParameterError(f"parameter CHECKPOINT must be a path (a string), got {value!r}")
+    for path in _candidates(value):
+        if path.is_file():
+            return path.resolve().parent
+        if (path / CHECKPOINT_NAME).is_file():
+            return path.resolve()
+    tried = " or ".join(str(p) for p in _candidates(value))
+    raise ParameterError(
+        f"parameter CHECKPOINT={value!r}: no run folder or checkpoint file at {tried}. Pass a run folder "
+        f"holding {CHECKPOINT_NAME} (runs/<preset>/models/<run>, e.g. a run of `make paper`) or that file"
+    )
+
+
+def _network(values: object) -> dict[str, object]:
+    """The fields of :data:`NETWORK_FIELDS` of a TrainConfig or a preset's overrides, lists as tuples."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name, None)
+    found = {name: get(name) for name in NETWORK_FIELDS}
+    return {name: tuple(v) if isinstance(v, list | tuple) else v for name, v in found.items()}
+
+
+def origin(run_dir: Path, cfg: TrainConfig) -> Origin:
+    """What data the model in ``run_dir`` (with configuration ``cfg``) was trained on; see the module docstring."""
+    run_dir = Path(run_dir)
+    folder_preset = run_dir.parent.parent.name if run_dir.parent.name == "models" else ""
+    if folder_preset in presets.PRESETS:
+        preset = presets.PRESETS[folder_preset]
+        data = REAL if preset.data == "real" else SYNTHETIC
+        described = "real CelebA" if data == REAL else "synthetic data only"
+        return Origin(run_dir, data, folder_preset,
+                      f"its folder belongs to the {folder_preset} preset, which trains on {described}")  # fmt: skip
+    network = _network(cfg)
+    for name, preset in presets.PRESETS.items():
+        if _network(preset.train) == network:
+            shown = f"backbone {network['backbone']}, input {network['input_size'][0]} x {network['input_size'][1]}"
+            if preset.data == "real":
+                return Origin(run_dir, REAL, name, f"the run does not record its dataset; its network ({shown}) "
+                              f"is the {name} preset's, which trains on real CelebA")  # fmt: skip
+            return Origin(run_dir, SYNTHETIC, name, f"its network ({shown}) is the {name} preset's, which trains on "
+                          "synthetic data only")  # fmt: skip
+    return Origin(run_dir, UNKNOWN, None, f"{run_dir} is not in a preset's run folder and its network matches no preset")

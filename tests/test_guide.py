@@ -1,0 +1,144 @@
+"""Course data: every notebook has learning objectives and student minutes, and its executed header shows them.
+
+The objectives and minutes live once, in notebooks/manifest.yml; ``session.start`` displays them as the notebook's
+first output, and the book's instructor guide is generated from them (:mod:`dmmlib.suite.guide`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+
+from dmmlib.suite import guide, manifest, paths, session
+
+ENTRIES = manifest.load()
+
+
+def test_every_notebook_has_two_to_four_objectives_and_student_minutes():
+    assert guide.missing_course_data(ENTRIES) == []
+    objectives = [o for e in ENTRIES for o in e.objectives]
+    assert len(objectives) == len(set(objectives)), "an objective is copied between notebooks"
+    assert all(5 <= e.student_minutes <= 120 for e in ENTRIES)
+
+
+def test_the_manifest_refuses_malformed_course_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMM_ROOT", str(tmp_path))
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "a.ipynb").write_text("{}")
+    bad = {"objectives": "one string", "student_minutes": "ten"}
+    for key, value in bad.items():
+        (tmp_path / "notebooks" / "manifest.yml").write_text(
+            f"notebooks:\n  - file: a.ipynb\n    title: A\n    {key}: {json.dumps(value)}\n"
+        )
+        with pytest.raises(ValueError, match=key):
+            manifest.load()
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.stem)
+def test_the_header_shows_objectives_student_minutes_and_machine_time(entry):
+    unmeasured = guide.header_markdown(entry, "smoke", None)
+    measured = guide.header_markdown(entry, "teach", 95.0)
+    for objective in entry.objectives:
+        assert objective in unmeasured and objective in measured
+    assert f"About {entry.student_minutes} minutes of student work" in unmeasured
+    assert "not measured yet" in unmeasured and "`smoke`" in unmeasured
+    assert "the machine ran it in 2 min with the `teach` preset" in measured
+
+
+def test_machine_time_comes_from_the_suite_summary_else_from_papermills_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    first, second = ENTRIES[0], ENTRIES[1]
+    folder = paths.executed_dir("smoke")
+    folder.mkdir(parents=True)
+    assert guide.machine_seconds("smoke", first) is None
+    (folder / "suite.json").write_text(json.dumps({"notebooks": {first.file: 12.5}}))
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 31.0}})
+    nbformat.write(nb, folder / second.file)
+    assert guide.machine_seconds("smoke", first) == 12.5
+    assert guide.machine_seconds("smoke", second) == 31.0
+    nb.metadata["papermill"]["duration"] = None  # papermill is running it right now
+    nbformat.write(nb, folder / second.file)
+    assert guide.machine_seconds("smoke", second) is None
+    assert guide.format_duration(4000) == "1 h 07 min"
+
+
+def test_no_header_outside_a_kernel_or_for_an_unlisted_notebook():
+    assert session.show_header(ENTRIES[0].stem, "smoke") is False  # pytest is not an IPython kernel
+    assert guide.header("99_not_in_the_manifest", "smoke") is None
+    assert guide.header(ENTRIES[0].stem, "smoke")["text/markdown"].startswith("**Learning objectives.**")
+
+
+def _header_notebook() -> nbformat.NotebookNode:
+    """Every manifest notebook's own parameters cell and session.start cell, in order, in one notebook."""
+    cells = []
+    for entry in ENTRIES:
+        source = nbformat.read(entry.path, as_version=4)
+        tagged = next(k for k, c in enumerate(source.cells) if "parameters" in c.metadata.get("tags", []))
+        cells += [
+            nbformat.v4.new_code_cell(source.cells[tagged].source),
+            nbformat.v4.new_code_cell(source.cells[tagged + 1].source, metadata={"dmm_notebook": entry.stem}),
+        ]
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernel})
+
+
+@pytest.mark.slow
+def test_each_notebooks_executed_header_cell_shows_its_objectives_and_minutes(monkeypatch):
+    """The real parameters and session.start cells of every notebook, run in a kernel with the smoke preset."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("DMM_PRESET", "smoke")
+    monkeypatch.setenv("DMM_ROOT", str(paths.repo_root()))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(paths.repo_root()), os.environ.get("PYTHONPATH")])))
+    nb = _header_notebook()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(paths.notebooks_dir())}}).execute()
+    by_stem = {e.stem: e for e in ENTRIES}
+    for cell in nb.cells:
+        stem = cell.metadata.get("dmm_notebook")
+        if not stem:
+            continue
+        first = cell.outputs[0]
+        assert first["output_type"] == "display_data", f"{stem}: the header is not the first output"
+        shown = first["data"]["text/markdown"]
+        for objective in by_stem[stem].objectives:
+            assert objective in shown, f"{stem}: objective missing from the header"
+        assert f"{by_stem[stem].student_minutes} minutes of student work" in shown
+        assert "`smoke` preset" in shown
+
+
+# --- the instructor guide (a book page generated from the manifest) ----------------------------------------------
+
+
+def test_the_instructor_guide_shows_every_notebooks_objectives_and_minutes_beside_machine_time():
+    from dmmlib.suite.book import build
+
+    template = (build.book_dir() / f"{build.GUIDE_STEM}.md").read_text(encoding="utf-8")
+    times = {entry.file: 30.0 * k for k, entry in enumerate(ENTRIES)}
+    times[ENTRIES[0].file] = None
+    page = guide.render_guide(template, "teach", ENTRIES, times)
+    assert guide.OBJECTIVES_MARKER not in page and guide.PLAN_MARKER not in page
+    for entry in ENTRIES:
+        assert f"### {entry.number} · {entry.title}" in page
+        for objective in entry.objectives:
+            assert f"- {objective}." in page
+        shown = guide.format_duration(times[entry.file])
+        assert f"| {entry.number} · {entry.title} | {entry.student_minutes} min | {shown} |" in page
+    assert f"**{sum(e.student_minutes for e in ENTRIES)} min**" in page
+    for heading in ("## Prerequisites", "## A two-week plan", "## Grading", "## Running on a shared JupyterHub"):
+        assert heading in page
+    assert "make run PRESET=teach" in page and "make assign" in page
+
+
+def test_the_two_week_plan_covers_every_notebook_once():
+    numbers = [e.number for e in ENTRIES]
+    planned = [n for s in guide.COURSE_PLAN for n in (*s.notebooks, *s.optional)]
+    assert sorted(planned) == sorted(numbers), "each notebook belongs to exactly one session (in class or optional)"
+    assert len(guide.COURSE_PLAN) == 4 and all(s.before and s.assign for s in guide.COURSE_PLAN)
+
+
+def test_a_guide_without_its_markers_is_refused():
+    with pytest.raises(ValueError, match="marker"):
+        guide.render_guide("# Instructor guide\n", "teach", ENTRIES, {})
