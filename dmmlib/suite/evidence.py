@@ -353,7 +353,8 @@ def table1_explanation(evidence: Evidence) -> list[str]:
     heads = _effect(table, "DMM-EQ-FIX - Baseline")
     gain_dmm, gain_base = _late_gain(evidence, "DMM-EQ-FIX"), _late_gain(evidence, "Baseline")
     if heads in ("raises", "lowers"):
-        line = f"The DMM heads {heads} mean accuracy against Baseline's pooled linear head."
+        verb = {"raises": "raise", "lowers": "lower"}[heads]
+        line = f"The DMM heads {verb} mean accuracy against Baseline's pooled linear head."
         if heads == "lowers" and gain_dmm > max(gain_base, STILL_RISING):
             line += (" DMM-EQ-FIX was still improving faster than Baseline when training stopped, so at this budget "
                      "the difference partly measures how fast each head type trains from scratch, not only what it "
