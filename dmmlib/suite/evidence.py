@@ -23,7 +23,6 @@ import argparse
 import datetime as _dt
 import json
 import math
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from dmmlib.data import atomic
-from dmmlib.suite import paths, presets, stats
+from dmmlib.suite import paths, presets, provenance, stats
 from dmmlib.suite.stats import Claim
 
 #: The record notebooks 05-07 read: the teach preset over seeds (``sweeps/evidence-teach.yml``).
@@ -461,7 +460,7 @@ def export(name: str, sweep_folder: Path | None = None, out_root: Path | None = 
         "notebooks": [Path(n).stem for n in info["notebooks"]],
         "seeds": sorted(seed_of.values()),
         "preset_settings": preset_settings(info["resolved_preset"]),
-        "commit": _commit(),
+        "commit": provenance.git_commit() or None,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": f"python -m dmmlib.suite sweep sweeps/{name}.yml; python -m dmmlib.suite evidence {name}",
     }  # fmt: skip
@@ -475,15 +474,6 @@ def export(name: str, sweep_folder: Path | None = None, out_root: Path | None = 
 
 def _seed(point_dir: Path) -> int:
     return int(json.loads((point_dir / "point.json").read_text())["values"]["SEED"])
-
-
-def _commit() -> str | None:
-    try:
-        result = subprocess.run(["git", "-C", str(paths.repo_root()), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=10, check=True)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None
 
 
 def load(name: str, root: Path | None = None) -> Evidence:

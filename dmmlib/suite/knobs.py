@@ -37,7 +37,7 @@ from dmmlib import metrics
 from dmmlib.data import atomic
 from dmmlib.data.synthetic import CELEBA_SPLIT
 from dmmlib.device import seed_everything
-from dmmlib.suite import evidence, pipeline, presets, stats
+from dmmlib.suite import evidence, pipeline, presets, provenance, stats
 from dmmlib.suite.session import Session
 from dmmlib.suite.stats import Claim
 
@@ -118,7 +118,7 @@ def save(preset: str, knob: Knob, values: pd.DataFrame, out: Path | None = None)
     about = json.loads(about_path.read_text()) if about_path.is_file() else {}
     about.update({"preset": preset, "preset_settings": evidence.preset_settings(preset),
                   "updated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                  "commit": evidence._commit()})  # fmt: skip
+                  "commit": provenance.git_commit() or None})  # fmt: skip
     about.setdefault("knobs", {})[knob.name] = {"value": knob.value, "default": knob.default,
                                                 "seeds": sorted(int(s) for s in values["seed"].unique()),
                                                 "mechanism": f"{knob.mechanism.better} - {knob.mechanism.worse}"}  # fmt: skip

@@ -8,8 +8,10 @@ One override changes the method, not just the sizes, and says so wherever its re
 ``teach`` presets rescale the dynamic weights of Eq. 4 to mean 1 (``dynamic_normalise=True``; the paper describes no
 normalisation). Taken literally, Eq. 4 collapses on the synthetic data: within a few updates the weights fall
 towards zero, the attribute terms of Eq. 3 vanish against beta * L_FLD, and DMM-CNN ends near the majority-class
-accuracy. Notebook 05 trains the literal version beside the rescaled one and shows the numbers of that run (they
-depend on preset and budget, so none is quoted here). The ``paper`` preset keeps Eq. 4 as printed.
+accuracy. Notebook 05 trains the literal version beside the rescaled one and shows the numbers of that run, then
+those of the stored teach runs over seeds (``evidence/evidence-teach/``: the iteration at which each seed's mean
+lambda fell below 0.01, and the final accuracy beside the majority class). The numbers depend on preset and budget,
+so none is quoted here. The ``paper`` preset keeps Eq. 4 as printed.
 
 Resolution of ``PRESET = "auto"``: the ``DMM_PRESET`` environment variable if set, else ``"paper"`` when CUDA and a
 real CelebA under ``DATA_DIR`` are both present, else ``"teach"``. An explicit preset (a papermill ``-p PRESET``)

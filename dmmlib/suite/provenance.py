@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from dmmlib.data import atomic
+from dmmlib.suite import paths
 
 #: The packages named by the product card, plus the few the suite's results depend on.
 CARD_PACKAGES: tuple[str, ...] = (
@@ -77,3 +79,13 @@ def record(*, preset: str, dataset: str, seed: int | None, **extra: Any) -> dict
 def save_results(path: str | os.PathLike[str], results: dict[str, Any], provenance: dict[str, Any]) -> Path:
     """Write ``{"provenance": ..., "results": ...}`` as JSON, atomically."""
     return atomic.write_json(path, {"provenance": provenance, "results": results})
+
+
+def git_commit() -> str:
+    """The repository's short commit hash ("" outside a git checkout or without git)."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.repo_root(), capture_output=True,
+                                text=True, check=True, timeout=10)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return result.stdout.strip()

@@ -22,7 +22,7 @@ import nbformat
 import yaml
 
 from dmmlib.suite import guide as course_guide
-from dmmlib.suite import manifest, paths
+from dmmlib.suite import manifest, paths, provenance
 from dmmlib.suite.book import report
 
 REPORT_STEM = "replication_report"
@@ -113,20 +113,6 @@ def prepare_notebook(source: Path, target: Path) -> None:
     nbformat.write(nb, target)
 
 
-def git_commit() -> str:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=paths.repo_root(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return result.stdout.strip()
-
-
 def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
     """Lay out the build source folder; return it and the stems of the notebooks it holds."""
     src = src or out_root() / "src"
@@ -155,7 +141,7 @@ def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
         executed=stems,
         suite_summary=suite_summary,
         figure=FIGURE,
-        commit=git_commit(),
+        commit=provenance.git_commit(),
     )
     (src / f"{REPORT_STEM}.md").write_text(page, encoding="utf-8")
     guide = src / f"{GUIDE_STEM}.md"
