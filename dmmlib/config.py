@@ -45,8 +45,14 @@ class TrainConfig:
     #: ours: None = the variant's own scheme (Table 1); "uniform" | "dynamic" | "dwa" | "aw" overrides it (Table 2)
     weighting: str | None = None
     backbone: str = "resnet50"  #: paper: ResNet-50; "resnet18" and "resnet-small" (CPU presets) are ours
-    #: ours: the paper does not say whether it starts from ImageNet; False keeps runs offline and reproducible.
-    #: "imagenet" loads torchvision's weights (a download), a path loads a local state dict.
+    #: ours: what the trunk starts from. The paper says only "initialized parameters" (FACTS §2), but its 91.70%
+    #: after 15 epochs at lr 0.001 is what ImageNet-initialised ResNet-50s reach on CelebA, not what one trained from
+    #: scratch at that rate reaches: the paper preset sets "imagenet" (torchvision's IMAGENET1K_V1 weights; why V1:
+    #: ``dmmlib.model.IMAGENET_WEIGHTS``). A path loads a local file (a torchvision ResNet state dict, its fc
+    #: ignored, or a whole DMMNet); a file named as torchvision publishes it is checked against the SHA-256 prefix
+    #: in its name. False (the default, kept by the small presets, whose small trunk has no ImageNet weights)
+    #: trains from scratch, offline. Notebooks, ``make paper`` and the training CLI set it through the environment
+    #: variable DMM_WEIGHTS (imagenet | none | /path/to/file; :mod:`dmmlib.suite.weights`).
     pretrained: bool | str | os.PathLike[str] = False
     #: ours: dlib's public model has 68 points; the paper's head has T = 72 (FACTS §1)
     num_landmarks: int = 68

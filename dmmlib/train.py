@@ -197,7 +197,9 @@ class _Trainer:
             self.device = torch.device("cuda", self.dist.local_rank)
         self.channels_last = use_channels_last(self.device, cfg.channels_last)
         seed_everything(cfg.seed)
-        self.model = build_model_from_config(cfg).to(self.device)
+        # the initial weights (cfg.pretrained) load in train(), and only for a fresh run: a resumed run or a
+        # fine-tuning overwrites them, and must not need the ImageNet file (or a network) to start
+        self.model = build_model_from_config(cfg.replace(pretrained=False)).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.step_model: torch.nn.Module = self.model
@@ -273,6 +275,14 @@ class _Trainer:
     def epoch_number(self, iteration: int) -> int:
         """l of Eq. 6: the current epoch, counted from ``cfg.epoch_from``."""
         return iteration // self.per_epoch + self.cfg.epoch_from
+
+    def load_initial_weights(self) -> None:
+        """``cfg.pretrained`` into the model of a fresh run; the main process first (it may download the ImageNet
+        file into torch's hub cache), then the others, which find it there."""
+        for main_turn in (True, False):
+            if self.dist.is_main == main_turn:
+                load_pretrained(self.model, self.cfg.pretrained)
+            distributed.barrier()
 
     def update(self) -> None:
         """Lines 4-7 of Algorithm 1: one validation pass, then tau (Eq. 6), then lambda (Eq. 4); t += 1."""
@@ -467,6 +477,8 @@ def train(
     elif init_from is not None:
         init_path = Path(init_from)
         load_pretrained(trainer.model, init_path / CHECKPOINT_NAME if init_path.is_dir() else init_path)
+    elif cfg.pretrained:
+        trainer.load_initial_weights()
     _write_json(run_dir / CONFIG_NAME, cfg.to_dict())
     total = cfg.epochs * trainer.per_epoch
     if max_iterations is not None:

@@ -24,7 +24,8 @@ from dmmlib.config import TrainConfig
 from dmmlib.data import atomic, transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
-from dmmlib.suite import presets, provenance
+from dmmlib.model import initialisation_key
+from dmmlib.suite import presets, provenance, weights
 from dmmlib.suite.session import Session
 
 #: Config fields that do not change what a run computes (and so do not enter its folder name).
@@ -103,8 +104,9 @@ class Run:
 
 
 def train_config(ctx: Session, **overrides: Any) -> TrainConfig:
-    """The preset's TrainConfig with SEED and any overrides (e.g. ``variant="DMM-FAC"``)."""
-    settings = {**ctx.preset.train, "seed": ctx.seed, **overrides}
+    """The preset's TrainConfig with SEED, the initial weights of ``DMM_WEIGHTS`` if set (:mod:`dmmlib.suite.weights`)
+    and any overrides (e.g. ``variant="DMM-FAC"``)."""
+    settings = {**ctx.preset.train, **weights.from_environment(), "seed": ctx.seed, **overrides}
     return TrainConfig(**settings)
 
 
@@ -113,6 +115,7 @@ def run_name(cfg: TrainConfig) -> str:
     key = {k: v for k, v in cfg.to_dict().items()
            if k not in _NOT_IN_KEY and not (k in _KEY_ONLY_IF_CHANGED and v == _DEFAULTS[k])}  # fmt: skip
     key["epochs"] = cfg.epochs  # the budget changes the result, but stays readable below
+    key["pretrained"] = initialisation_key(cfg.pretrained, cfg.backbone)  # what the weights are, not where they lie
     digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]
     scheme = f"-{cfg.weighting}" if cfg.weighting else ""
     return f"{cfg.variant}{scheme}-{digest}"

@@ -11,6 +11,9 @@ towards zero, the attribute terms of Eq. 3 vanish against beta * L_FLD, and DMM-
 accuracy. Notebook 05 trains the literal version beside the rescaled one and shows the numbers of that run (they
 depend on preset and budget, so none is quoted here). The ``paper`` preset keeps Eq. 4 as printed.
 
+The ``paper`` preset also starts from ImageNet weights (``pretrained="imagenet"``; ``DMM_WEIGHTS`` in the environment
+overrides it: :mod:`dmmlib.suite.weights`); the small presets train from scratch.
+
 Resolution of ``PRESET = "auto"``: the ``DMM_PRESET`` environment variable if set, else ``"paper"`` when CUDA and a
 real CelebA under ``DATA_DIR`` are both present, else ``"teach"``. An explicit preset (a papermill ``-p PRESET``)
 wins over both.
@@ -115,7 +118,13 @@ PRESETS: dict[str, Preset] = {
         where="one or more GPUs",
         budget="the paper's recipe: 15 epochs, batch 64, lr 0.001 (hours)",
         cell_timeout=None,
-        train=dict(backbone="resnet50", input_size=(218, 178), epochs=15, batch_size=64, lr=0.001),
+        train=dict(
+            backbone="resnet50", input_size=(218, 178), epochs=15, batch_size=64, lr=0.001,
+            # ours (the paper says "initialized parameters"): torchvision's ImageNet weights, IMAGENET1K_V1 (why V1:
+            # dmmlib.model.IMAGENET_WEIGHTS); the reasons are in TrainConfig.pretrained. DMM_WEIGHTS (make paper
+            # WEIGHTS=...) replaces it by a local file, or by none for training from scratch.
+            pretrained="imagenet",
+        ),
         finetune=PAPER_FINETUNE,
     ),
 }

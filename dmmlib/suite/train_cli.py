@@ -4,21 +4,26 @@
 
     python -m dmmlib.suite.train_cli --preset teach                          # one process
     torchrun --standalone --nproc_per_node=4 -m dmmlib.suite.train_cli --preset paper --data-dir /data/celeba --all
+    python -m dmmlib.suite.train_cli --preset paper --data-dir /data/celeba --weights /models/resnet50-0676ba61.pth
 
 Each run goes to the folder the notebooks look in (``runs/<preset>/models/<name>``, named by
 :func:`dmmlib.suite.pipeline.run_name`) and is marked complete there, so the notebooks afterwards load it instead of
 training it again. An interrupted command resumes each run from its last checkpoint when repeated. Rank 0
 generates synthetic data and extracts landmarks first; the other ranks wait, then read the cache.
+
+``--weights`` (imagenet | none | a file) sets ``DMM_WEIGHTS``, the one switch of the initial weights that the
+notebooks read too (:mod:`dmmlib.suite.weights`); without it the environment's value, else the preset's, holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from dmmlib import distributed
-from dmmlib.suite import pipeline, presets, session
+from dmmlib.suite import pipeline, presets, session, weights
 from dmmlib.variants import VARIANTS
 
 
@@ -69,8 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="--table1 and --table2")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present) or cpu; selects NCCL or gloo")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--weights", default=None,
+                        help="initial weights: imagenet | none (from scratch) | /path/to/file (sets DMM_WEIGHTS; "
+                             "default: DMM_WEIGHTS if set, else the preset's)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
+        if args.weights is not None:
+            weights.parse(args.weights, "--weights")  # a bad value fails here, before any work
+            os.environ[weights.ENV] = args.weights
         where = distributed.init_from_env(args.device)
         ctx = session.start("train_cli", PRESET=args.preset, SEED=args.seed, DATA_DIR=args.data_dir,
                             LFWA_DIR=args.lfwa_dir)  # fmt: skip

@@ -145,6 +145,7 @@ def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
         suite_summary=suite_summary,
         figure=FIGURE,
         commit=git_commit(),
+        run_configs=report.load_run_configs(preset),
     )
     (src / f"{REPORT_STEM}.md").write_text(page, encoding="utf-8")
     (src / "_toc.yml").write_text(yaml.safe_dump(toc(stems), sort_keys=False), encoding="utf-8")
