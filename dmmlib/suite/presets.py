@@ -9,10 +9,13 @@ One override changes the method, not just the sizes, and says so wherever its re
 normalisation). Taken literally, Eq. 4 collapses on the synthetic data: within a few updates the weights fall
 towards zero, the attribute terms of Eq. 3 vanish against beta * L_FLD, and DMM-CNN ends near the majority-class
 accuracy. Notebook 05 trains the literal version beside the rescaled one and shows the numbers of that run (they
-depend on preset and budget, so none is quoted here). The ``paper`` preset keeps Eq. 4 as printed.
+depend on preset and budget, so none is quoted here). The ``paper`` preset keeps Eq. 4 as printed, warns while
+training if its weights collapse (``TrainConfig.collapse_warning_share``), and trains the rescaled version as an extra
+Table 2 row (:func:`dmmlib.suite.pipeline.table2_schemes`).
 
 The ``paper`` preset also starts from ImageNet weights (``pretrained="imagenet"``; ``DMM_WEIGHTS`` in the environment
-overrides it: :mod:`dmmlib.suite.weights`); the small presets train from scratch.
+overrides it: :mod:`dmmlib.suite.weights`) and runs Table 2's AW per iteration on 10 validation images, as the paper
+describes AW; the small presets train from scratch and update AW from whole-validation passes.
 
 Resolution of ``PRESET = "auto"``: the ``DMM_PRESET`` environment variable if set, else ``"paper"`` when CUDA and a
 real CelebA under ``DATA_DIR`` are both present, else ``"teach"``. An explicit preset (a papermill ``-p PRESET``)
@@ -124,6 +127,10 @@ PRESETS: dict[str, Preset] = {
             # dmmlib.model.IMAGENET_WEIGHTS); the reasons are in TrainConfig.pretrained. DMM_WEIGHTS (make paper
             # WEIGHTS=...) replaces it by a local file, or by none for training from scratch.
             pretrained="imagenet",
+            # paper: Table 2's AW as the paper describes it, updated every iteration from 10 validation images
+            # (TrainConfig.aw_schedule, aw_sample_size); ours: its window of 50 iterations (TrainConfig.aw_window)
+            aw_schedule="iteration",
+            aw_window=50,
         ),
         finetune=PAPER_FINETUNE,
     ),

@@ -26,23 +26,32 @@ from dmmlib import distributed
 from dmmlib.suite import pipeline, presets, session, weights
 from dmmlib.variants import VARIANTS
 
+#: One run to train: variant, Table 2 weighting override, and further TrainConfig overrides as sorted pairs.
+Job = tuple[str, str | None, tuple[tuple[str, object], ...]]
 
-def jobs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
-    """``(variant, weighting)`` pairs to train, in order, without repeats."""
-    chosen: list[tuple[str, str | None]] = [(v, None) for v in args.variant or []]
+
+def jobs(args: argparse.Namespace, preset: presets.Preset | None = None) -> list[Job]:
+    """The runs to train, in order, without repeats. ``--table2`` takes the rows of
+    :func:`dmmlib.suite.pipeline.table2_schemes` for ``preset`` (the rescaled Eq. 4 where it keeps Eq. 4 as printed)."""
+    chosen: list[Job] = [(v, None, ()) for v in args.variant or []]
     if args.all or args.table1:
-        chosen += [(v, None) for v in VARIANTS]
-    if args.all or args.table2:
-        chosen += list(pipeline.TABLE2_SCHEMES.values())  # the runs notebooks 07 and 09 ask for
-    chosen += [("DMM-CNN", w) for w in args.weighting or []]
-    return list(dict.fromkeys(chosen or [("DMM-CNN", None)]))
+        chosen += [(v, None, ()) for v in VARIANTS]
+    if args.all or args.table2:  # the runs notebooks 07 and 09 ask for
+        for scheme in pipeline.table2_schemes(preset) if preset else pipeline.TABLE2_SCHEMES:
+            if scheme == pipeline.TABLE2_RESCALED:
+                chosen.append(("DMM-CNN", None, (("dynamic_normalise", True),)))
+            else:
+                chosen.append((*pipeline.TABLE2_SCHEMES[scheme], ()))
+    chosen += [("DMM-CNN", w, ()) for w in args.weighting or []]
+    return list(dict.fromkeys(chosen or [("DMM-CNN", None, ())]))
 
 
-def train_one(ctx: session.Session, variant: str, weighting: str | None, progress: bool, device: str = "auto") -> str:
+def train_one(ctx: session.Session, variant: str, weighting: str | None, progress: bool, device: str = "auto",
+              **overrides: object) -> str:
     """Train (or resume, or skip when complete) one run on every rank; returns its folder."""
     from dmmlib import train
 
-    cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device)
+    cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device, **overrides)
     run_dir = ctx.run_dir / "models" / pipeline.run_name(cfg)
     if pipeline.is_complete(run_dir):
         return f"{run_dir} (already complete)"
@@ -85,10 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = distributed.init_from_env(args.device)
         ctx = session.start("train_cli", PRESET=args.preset, SEED=args.seed, DATA_DIR=args.data_dir,
                             LFWA_DIR=args.lfwa_dir)  # fmt: skip
-        for variant, weighting in jobs(args):
-            done = train_one(ctx, variant, weighting, progress=not args.quiet, device=args.device)
+        for variant, weighting, overrides in jobs(args, ctx.preset):
+            done = train_one(ctx, variant, weighting, progress=not args.quiet, device=args.device, **dict(overrides))
             if where.is_main:
-                print(f"{variant}{f' ({weighting})' if weighting else ''}: {done}", flush=True)
+                extra = "".join(f", {k}={v}" for k, v in overrides)
+                print(f"{variant}{f' ({weighting})' if weighting else ''}{extra}: {done}", flush=True)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
