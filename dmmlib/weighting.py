@@ -160,6 +160,15 @@ class AdaptiveWeighting(_LossHistoryWeighting):
         return self.weights
 
 
+def describe_aw(schedule: str, sample_size: int, window: int) -> str:
+    """One line saying how AW was run (``TrainConfig.aw_schedule``, ``aw_sample_size``, ``aw_window``)."""
+    if schedule == "iteration":
+        return (f"AW (He et al. 2017) as the paper describes it: updated every iteration from {sample_size} validation "
+                f"images drawn at random, trend over windows of {window} iterations")
+    return (f"AW (He et al. 2017) updated from whole-validation passes every P iterations (not the paper's 10-image "
+            f"samples), trend over windows of {window} pass{'es' if window != 1 else ''}")
+
+
 SCHEMES: dict[str, type[UniformWeighting]] = {
     "uniform": UniformWeighting,
     "dynamic": DynamicWeighting,

@@ -5,6 +5,7 @@ as printed. The small presets keep their recorded settings (AW from whole-valida
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -175,3 +176,14 @@ def test_the_training_cli_trains_the_rows_of_the_preset():
     paper = train_cli.jobs(args, presets.PRESETS["paper"])
     assert ("DMM-CNN", None, (("dynamic_normalise", True),)) in paper and len(paper) == 5
     assert len(train_cli.jobs(args, presets.PRESETS["teach"])) == 4
+
+
+def test_notebooks_say_which_aw_and_which_initial_weights_a_run_used_from_its_saved_config(tmp_path):
+    paper = TrainConfig(**presets.PRESETS["paper"].train, weighting="aw")
+    (tmp_path / "config.json").write_text(json.dumps(paper.to_dict()))
+    run = pipeline.Run("AW", tmp_path, paper, [])
+    assert pipeline.describe_aw(run).startswith("AW (He et al. 2017) as the paper describes it: updated every "
+                                                "iteration from 10 validation images")
+    assert "ResNet50_Weights.IMAGENET1K_V1" in pipeline.describe_initialisation(run)
+    (tmp_path / "config.json").write_text(json.dumps({"variant": "DMM-CNN", "weighting": "aw"}))  # an older run
+    assert "whole-validation passes" in pipeline.describe_aw(run) and "from scratch" in pipeline.describe_initialisation(run)

@@ -24,9 +24,11 @@ from dmmlib.config import TrainConfig
 from dmmlib.data import atomic, transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
+from dmmlib.model import describe_initialisation as model_initialisation
 from dmmlib.model import initialisation_key
 from dmmlib.suite import presets, provenance, weights
 from dmmlib.suite.session import Session
+from dmmlib.weighting import describe_aw as weighting_aw
 
 #: Config fields that do not change what a run computes (and so do not enter its folder name).
 _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_interval", "val_batch_size",
@@ -194,6 +196,25 @@ def ensure_scheme(ctx: Session, scheme: str, progress: bool = True, **overrides:
         raise ValueError(f"unknown weighting scheme {scheme!r}; Table 2 has {list(TABLE2_SCHEMES) + [TABLE2_RESCALED]}")
     variant, weighting = TABLE2_SCHEMES[scheme]
     return ensure_trained(ctx, variant, weighting=weighting, progress=progress, **overrides)
+
+
+def saved_config(run: Run) -> dict[str, Any]:
+    """The configuration training saved in ``run``'s folder (``config.json``): what the run really used."""
+    from dmmlib import train
+
+    return {**TrainConfig().to_dict(), **json.loads((run.run_dir / train.CONFIG_NAME).read_text())}
+
+
+def describe_initialisation(run: Run) -> str:
+    """What ``run``'s trunk started from (ImageNet, a local file, from scratch), from its saved configuration."""
+    saved = saved_config(run)
+    return model_initialisation(saved["pretrained"], saved["backbone"])
+
+
+def describe_aw(run: Run) -> str:
+    """How AW ran in ``run`` (every iteration from a sample, or per validation pass), from its saved configuration."""
+    saved = saved_config(run)
+    return weighting_aw(saved["aw_schedule"], saved["aw_sample_size"], saved["aw_window"])
 
 
 def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> Run:
