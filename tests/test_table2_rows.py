@@ -101,6 +101,19 @@ def test_aw_honours_the_sample_size(tmp_path, monkeypatch):
     assert [f["size"] for f in fed] == [7, 7] and len(asked) == 40 + 2 * 7
 
 
+def test_a_resumed_aw_run_draws_the_same_samples_and_ends_with_the_same_weights(tmp_path):
+    cfg = tiny_config(weighting="aw", aw_schedule="iteration", aw_window=2, update_interval=3, checkpoint_interval=2)
+    data = (TinyFaces(64), TinyFaces(40, seed=1))
+    with one_thread():
+        straight = train(cfg, *data, tmp_path / "straight", max_iterations=5, progress=False)
+        train(cfg, *data, tmp_path / "resumed", max_iterations=2, progress=False)
+        resumed = train(cfg, *data, tmp_path / "resumed", max_iterations=5, progress=False)
+    assert torch.equal(straight.weighting.weights, resumed.weighting.weights)
+    assert not torch.equal(straight.weighting.weights, torch.ones(40)), "AW acted from iteration 3 on"
+    for a, b in zip(straight.model.parameters(), resumed.model.parameters()):
+        assert torch.equal(a, b)
+
+
 def test_aw_samples_depend_on_seed_and_iteration_only():
     assert aw_sample_indices(19_867, 10, 0, 5) == aw_sample_indices(19_867, 10, 0, 5)
     assert aw_sample_indices(19_867, 10, 0, 5) != aw_sample_indices(19_867, 10, 0, 6)
