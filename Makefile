@@ -10,6 +10,13 @@ PRESET ?= auto
 DATA_DIR ?=
 LFWA_DIR ?=
 NPROC ?= 1
+# initial weights of the trunk (imagenet | none | /path/to/resnet50-0676ba61.pth): exported as DMM_WEIGHTS, which the
+# notebooks and the training CLI read (dmmlib/suite/weights.py); unset, each preset's own choice holds
+WEIGHTS ?=
+ifneq ($(strip $(WEIGHTS)),)
+# a file's path made absolute here, so that notebook kernels started in another folder find it
+export DMM_WEIGHTS := $(if $(filter imagenet none scratch random,$(strip $(WEIGHTS))),$(strip $(WEIGHTS)),$(abspath $(strip $(WEIGHTS))))
+endif
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # huge pages for torch's large CPU allocations, inherited by notebook kernels and workers (see dmmlib/__init__.py)
 export THP_MEM_ALLOC_ENABLE ?= 1
@@ -19,7 +26,8 @@ export THP_MEM_ALLOC_ENABLE ?= 1
 
 help: ## List every target with one line each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
-	@echo "  Variables: PRESET=smoke|teach|paper|auto (default auto), DATA_DIR=..., LFWA_DIR=..., NPROC=N"
+	@echo "  Variables: PRESET=smoke|teach|paper|auto (default auto), DATA_DIR=..., LFWA_DIR=..., NPROC=N,"
+	@echo "             WEIGHTS=imagenet|none|/path/to/weights.pth (paper preset default: imagenet)"
 
 setup: $(STAMP) ## Create .venv with dmmlib and every dependency, plus the `python3` Jupyter kernel (idempotent)
 
@@ -55,7 +63,7 @@ browser: ## Install Debian's chromium for the book's browser test when /usr/bin/
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 	  || echo "browser: could not install chromium; the book's browser test will be skipped"; }
 
-paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DIR=..., LFWA_DIR=..., NPROC=N)
+paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DIR=..., LFWA_DIR=..., NPROC=N, WEIGHTS=...)
 	@test -n "$(DATA_DIR)" || { echo "make paper: set DATA_DIR=/path/to/celeba (and LFWA_DIR=/path/to/lfwa)"; exit 2; }
 	@if [ "$(NPROC)" -gt 1 ]; then \
 	  echo "make paper: training the Table 1 and Table 2 runs on $(NPROC) GPUs (torchrun, DDP)"; \

@@ -17,10 +17,12 @@ deviation itself, so the data loader can ship compact uint8 and prediction code 
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -211,29 +213,129 @@ def build_model_from_config(cfg: TrainConfig) -> DMMNet:
     return build_model(cfg.variant, pretrained=cfg.pretrained, **options)
 
 
-def imagenet_state_dict(backbone: str) -> dict[str, torch.Tensor]:
-    """torchvision's ImageNet weights for ``backbone`` (a download unless already in torch's hub cache)."""
-    weight_enums = {
-        "resnet50": torchvision.models.ResNet50_Weights,
-        "resnet18": torchvision.models.ResNet18_Weights,
-    }
-    if backbone not in weight_enums:
+# --- initialisation: ImageNet weights or a local file ------------------------------------------------------------
+#: ours: what ``pretrained="imagenet"`` loads, per backbone. The paper says only "initialized parameters" (FACTS §2).
+#: We take torchvision's IMAGENET1K_V1 weights, not IMAGENET1K_V2: V1 are the weights of the original torch recipe
+#: (90 epochs of plain SGD, top-1 76.13%), the only ResNet-50 ImageNet weights torchvision offered before version
+#: 0.13 (June 2022) and what ``pretrained=True`` loaded until then; the paper (arXiv, February 2020) predates V2.
+#: V2 (top-1 80.86%) comes from a 600-epoch recipe with mixup, cutmix, label smoothing, EMA and long cosine decay,
+#: none of which a replication of a 2020 result should bring in. V2 stays usable as a local file (WEIGHTS=...).
+IMAGENET_WEIGHTS: dict[str, torchvision.models.WeightsEnum] = {
+    "resnet50": torchvision.models.ResNet50_Weights.IMAGENET1K_V1,
+    "resnet18": torchvision.models.ResNet18_Weights.IMAGENET1K_V1,
+}
+
+
+def published_files() -> dict[str, torchvision.models.WeightsEnum]:
+    """File name -> torchvision weights, for every version torchvision publishes for our backbones (V1 and V2)."""
+    enums = (torchvision.models.ResNet50_Weights, torchvision.models.ResNet18_Weights)
+    return {Path(weights.url).name: weights for enum in enums for weights in enum}
+
+
+def published_hash_prefix(filename: str) -> str | None:
+    """The SHA-256 prefix torchvision publishes for a weights file of this name, None for any other name.
+
+    torchvision gives no full SHA-256: the name of each weights file it publishes embeds the first 8 hex digits of
+    the file's SHA-256 (``resnet50-0676ba61.pth``), the ``filename-<sha256 prefix>.ext`` convention of
+    ``torch.hub``, which checks those digits after a download (``check_hash=True``). Only names torchvision
+    publishes for our backbones count (:func:`published_files`): any other file name carries no published hash,
+    even one that happens to end in ``-<hex digits>``.
+    """
+    if filename not in published_files():
+        return None
+    match = torch.hub.HASH_REGEX.search(filename)
+    return match.group(1) if match else None
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_published_hash(path: str | os.PathLike[str]) -> bool:
+    """Check a weights file named as torchvision publishes it against the hash prefix in its name.
+
+    Returns True when checked (the file's SHA-256 starts with the published digits), False when its name carries
+    no published hash (nothing to check). Raises ValueError naming the file when the digits differ: the file is
+    damaged (a partial download) or is not the file torchvision publishes under that name.
+    """
+    path = Path(path)
+    prefix = published_hash_prefix(path.name)
+    if prefix is None:
+        return False
+    actual = sha256_of(path)
+    if not actual.startswith(prefix):
+        url = published_files()[path.name].url
         raise ValueError(
-            f"no ImageNet weights for backbone {backbone!r}; available for {', '.join(weight_enums)}"
+            f"{path}: its SHA-256 is {actual}, but torchvision publishes {path.name} with a SHA-256 that starts with "
+            f"{prefix} (the digits in its name). The file is damaged (a partial download?) or not the published one: "
+            f"delete it and download it again from {url}"
         )
-    weights = weight_enums[backbone].IMAGENET1K_V1
-    try:
-        return weights.get_state_dict(progress=False)
-    except Exception as error:  # offline: URLError, OSError, ... all mean "no file"
-        filename = weights.url.rsplit("/", 1)[-1]
-        raise RuntimeError(
-            f"could not download ImageNet weights for {backbone} from {weights.url} ({error}). "
-            f"Offline? Fetch that file by hand and pass its local path instead: pretrained='/path/to/{filename}'"
-        ) from error
+    return True
+
+
+def _download(url: str, target: Path, hash_prefix: str | None) -> None:
+    """Download ``url`` to ``target`` (torch.hub: written to a temporary name, the hash prefix checked, then moved)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    torch.hub.download_url_to_file(url, os.fspath(target), hash_prefix, progress=False)
+
+
+def hub_cache_file(backbone: str) -> Path:
+    """Where torch's hub cache keeps the ImageNet weights of ``backbone`` (``$TORCH_HOME/hub/checkpoints/...``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(_imagenet(backbone).url).name
+
+
+def _imagenet(backbone: str) -> torchvision.models.WeightsEnum:
+    if backbone not in IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"no ImageNet weights for backbone {backbone!r}; available for {', '.join(IMAGENET_WEIGHTS)} "
+            "(set TrainConfig.pretrained to False, or to a local weights file, for this backbone)"
+        )
+    return IMAGENET_WEIGHTS[backbone]
+
+
+def imagenet_weights_file(backbone: str) -> Path:
+    """The local file of :data:`IMAGENET_WEIGHTS` for ``backbone``: in torch's hub cache, downloaded there first
+    when absent (hash prefix checked by the download), checked against its published hash prefix when present.
+
+    Offline without the file, the RuntimeError names both ways out: put the file in the hub cache, or pass its path.
+    """
+    weights = _imagenet(backbone)
+    target = hub_cache_file(backbone)
+    if not target.is_file():
+        try:
+            _download(weights.url, target, published_hash_prefix(target.name))
+        except Exception as error:  # offline: URLError, OSError, a hash mismatch ... all mean "no good file"
+            raise RuntimeError(
+                f"could not download the ImageNet weights of {backbone} (torchvision {weights}) from {weights.url} "
+                f"({type(error).__name__}: {error}). Two ways out: (1) fetch {target.name} on a machine with "
+                f"internet access and put it in torch's hub cache as {target}; or (2) pass its path: "
+                f"WEIGHTS=/path/to/{target.name} for make paper, DMM_WEIGHTS=/path/to/{target.name} in the "
+                f"environment of the notebooks, --weights /path/to/{target.name} for the training CLI "
+                f"(TrainConfig.pretrained='/path/to/{target.name}'). WEIGHTS=none trains from scratch instead."
+            ) from error
+    check_published_hash(target)
+    return target
+
+
+def imagenet_state_dict(backbone: str) -> dict[str, torch.Tensor]:
+    """torchvision's ImageNet weights for ``backbone`` (:data:`IMAGENET_WEIGHTS`; a download unless already in
+    torch's hub cache), hash-checked as :func:`imagenet_weights_file` says."""
+    from dmmlib.checkpoint import load_weights_file
+
+    return load_weights_file(imagenet_weights_file(backbone))
 
 
 def load_pretrained(model: DMMNet, pretrained: bool | str | os.PathLike[str]) -> None:
-    """Load ImageNet or local weights: a trunk (torchvision ResNet, its fc ignored) or a whole DMMNet."""
+    """Load ImageNet or local weights: a trunk (torchvision ResNet, its fc ignored) or a whole DMMNet.
+
+    A local file named as torchvision publishes it (``resnet50-0676ba61.pth``) is checked against the hash prefix
+    in its name first (:func:`check_published_hash`); other files load as they are.
+    """
     if pretrained == "imagenet":
         state = imagenet_state_dict(model.backbone)
     elif pretrained is True:
@@ -244,6 +346,7 @@ def load_pretrained(model: DMMNet, pretrained: bool | str | os.PathLike[str]) ->
             raise FileNotFoundError(f"pretrained weights file not found: {path}")
         from dmmlib.checkpoint import load_weights_file  # clear errors naming the file (unsafe, damaged, ...)
 
+        check_published_hash(path)
         state = load_weights_file(path)
         if "model" in state and isinstance(state["model"], dict):  # a dmmlib checkpoint
             state = state["model"]
@@ -251,3 +354,45 @@ def load_pretrained(model: DMMNet, pretrained: bool | str | os.PathLike[str]) ->
         model.load_state_dict(state)
     else:
         model.trunk.load_state_dict({k: v for k, v in state.items() if not k.startswith("fc.")})
+
+
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def initialisation_key(pretrained: bool | str | os.PathLike[str], backbone: str) -> bool | str:
+    """What a run starts from, as a value that does not depend on where a file lies (for run names).
+
+    False stays False. ``"imagenet"`` and a local file named as torchvision publishes it both give
+    ``"torchvision:<file name>"`` (the same weights: the name carries their hash prefix, checked when they load), so
+    a run started from the download and one started from a copy share a name. Any other file gives
+    ``"sha256:<first 16 hex digits of its content>"``.
+    """
+    if not pretrained:
+        return False
+    if pretrained == "imagenet":
+        return f"torchvision:{Path(_imagenet(backbone).url).name}"
+    path = Path(os.fspath(pretrained))
+    if published_hash_prefix(path.name) is not None:
+        return f"torchvision:{path.name}"
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_DIGESTS:
+        _FILE_DIGESTS[key] = sha256_of(path)
+    return f"sha256:{_FILE_DIGESTS[key][:16]}"
+
+
+def describe_initialisation(pretrained: bool | str | os.PathLike[str] | None, backbone: str = "resnet50") -> str:
+    """One line saying what a run's weights started from, for notebooks and the report (from its saved config)."""
+    if not pretrained:
+        return "random initialisation (trained from scratch: torchvision's default init; TrainConfig.pretrained=False)"
+    if pretrained == "imagenet":
+        weights = IMAGENET_WEIGHTS.get(backbone)
+        if weights is None:
+            return f"ImageNet weights requested for {backbone}, which has none"
+        return (f"ImageNet: torchvision {weights} ({Path(weights.url).name}, downloaded to torch's hub cache; "
+                "SHA-256 prefix in its name checked)")  # fmt: skip
+    name = Path(os.fspath(pretrained)).name
+    published = published_files().get(name)
+    if published is not None:
+        return f"ImageNet: torchvision {published} from the local file {os.fspath(pretrained)} (SHA-256 prefix checked)"
+    return f"the local weights file {os.fspath(pretrained)} (no published hash to check it against)"

@@ -11,8 +11,10 @@ validation set that updates the thresholds (Eq. 6) and then the attribute weight
         joint loss (Eq. 3); SGD step; loop += 1
 
 Around it: a learning-rate plateau schedule (lr x ``lr_factor`` when the mean validation loss stops decreasing,
-stepped at each update), DWA's once-per-epoch update from epoch-mean training losses, atomic checkpoints with every
-state needed to resume exactly, a NaN/inf guard, and a ``history.json`` with one entry per update.
+stepped at each update), DWA's once-per-epoch update from epoch-mean training losses, AW's per-iteration update from a
+few validation images (``TrainConfig.aw_schedule="iteration"``, He et al. 2017), atomic checkpoints with every state
+needed to resume exactly, a NaN/inf guard, a warning when the attribute terms of Eq. 3 collapse
+(:class:`AttributeShareWarning`), and a ``history.json`` with one entry per update.
 
 Data order: epoch e visits ``randperm(N)`` drawn from a generator seeded with ``(seed, e)``, so the order is a
 function of the iteration number alone and a resumed run sees the very batches an uninterrupted run would.
@@ -32,11 +34,13 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -53,19 +57,63 @@ from dmmlib.validation import ValidationResult, landmark_mask, predict_dataset, 
 from dmmlib.variants import get_variant
 from dmmlib.weighting import UniformWeighting, make_weighting
 
-__all__ = ["TrainResult", "ValidationResult", "load_run", "predict_dataset", "train", "validate"]
+__all__ = ["AttributeShareWarning", "TrainResult", "ValidationResult", "load_run", "predict_dataset", "train",
+           "validate"]
 
 HISTORY_NAME = "history.json"
 CONFIG_NAME = "config.json"
 #: Fields that may differ between a checkpoint's config and the config that resumes it.
 RESUMABLE_CHANGES = frozenset(
     {"epochs", "device", "amp", "channels_last", "compile", "num_workers", "persistent_workers", "fused_optimizer",
-     "checkpoint_interval", "log_interval", "val_batch_size", "pretrained"}
+     "checkpoint_interval", "log_interval", "val_batch_size", "pretrained", "collapse_warning_share"}
 )  # fmt: skip
 
 
 class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or inf."""
+
+
+class AttributeShareWarning(UserWarning):
+    """The attribute terms of Eq. 3 fell below ``TrainConfig.collapse_warning_share`` of the joint loss."""
+
+
+def attribute_share(
+    weights: torch.Tensor, attr_losses: torch.Tensor, landmark_loss: float | None, beta: float
+) -> float | None:
+    """The attribute terms' share of Eq. 3: ``sum_j lambda_j L_j / (sum_j lambda_j L_j + beta L_FLD)``.
+
+    None without a landmark term (the attribute terms are then the whole loss). At the validation losses of an
+    update it shows a collapse of Eq. 4: as its weights fall towards zero, the share falls towards zero while
+    ``beta L_FLD`` keeps its size, and the landmark task alone drives the shared trunk.
+    """
+    if landmark_loss is None:
+        return None
+    attributes = float((weights.double().cpu() * attr_losses.double().cpu()).sum())
+    total = attributes + beta * float(landmark_loss)
+    return attributes / total if total > 0 else None
+
+
+def aw_sample_indices(size: int, sample_size: int, seed: int, iteration: int) -> list[int]:
+    """The validation images AW's per-iteration update at ``iteration`` uses (``aw_schedule="iteration"``):
+    ``min(sample_size, size)`` distinct indices of ``range(size)``, drawn from a generator seeded with ``(seed,
+    iteration)`` alone, so a resumed run, and every rank under DDP, draws the very samples an uninterrupted run
+    would."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, iteration, 0xA3]))  # 0xA3: AW's own stream
+    return sorted(int(i) for i in rng.choice(size, size=min(sample_size, size), replace=False))
+
+
+class _AWSamples(Sampler[list[int]]):
+    """One AW validation sample per iteration ``start .. stop - 1`` (:func:`aw_sample_indices`)."""
+
+    def __init__(self, size: int, sample_size: int, seed: int, start: int, stop: int) -> None:
+        self.size, self.sample_size, self.seed, self.start, self.stop = size, sample_size, seed, start, stop
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for iteration in range(self.start, self.stop):
+            yield aw_sample_indices(self.size, self.sample_size, self.seed, iteration)
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
 
 
 @dataclass
@@ -197,7 +245,9 @@ class _Trainer:
             self.device = torch.device("cuda", self.dist.local_rank)
         self.channels_last = use_channels_last(self.device, cfg.channels_last)
         seed_everything(cfg.seed)
-        self.model = build_model_from_config(cfg).to(self.device)
+        # the initial weights (cfg.pretrained) load in train(), and only for a fresh run: a resumed run or a
+        # fine-tuning overwrites them, and must not need the ImageNet file (or a network) to start
+        self.model = build_model_from_config(cfg.replace(pretrained=False)).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.step_model: torch.nn.Module = self.model
@@ -274,8 +324,21 @@ class _Trainer:
         """l of Eq. 6: the current epoch, counted from ``cfg.epoch_from``."""
         return iteration // self.per_epoch + self.cfg.epoch_from
 
+    def load_initial_weights(self) -> None:
+        """``cfg.pretrained`` into the model of a fresh run; the main process first (it may download the ImageNet
+        file into torch's hub cache), then the others, which find it there."""
+        for main_turn in (True, False):
+            if self.dist.is_main == main_turn:
+                load_pretrained(self.model, self.cfg.pretrained)
+            distributed.barrier()
+
     def update(self) -> None:
-        """Lines 4-7 of Algorithm 1: one validation pass, then tau (Eq. 6), then lambda (Eq. 4); t += 1."""
+        """Lines 4-7 of Algorithm 1: one validation pass, then tau (Eq. 6), then lambda (Eq. 4); t += 1.
+
+        Then the guard against a collapse of Eq. 4: the attribute terms' share of Eq. 3 at the validation losses
+        (:func:`attribute_share`) goes into the history, and below ``cfg.collapse_warning_share`` training warns
+        (:class:`AttributeShareWarning`, naming the iteration) and goes on.
+        """
         self.check_finite()
         st, cfg = self.state, self.cfg
         started = time.perf_counter()
@@ -300,12 +363,52 @@ class _Trainer:
             "validation_passes": st.validation_passes,
             "val_seconds": time.perf_counter() - started,
         })  # fmt: skip
+        share = attribute_share(self.weighting.weights, val.attr_losses, val.landmark_loss, cfg.beta)
+        st.history[-1]["attribute_share"] = share
+        if share is not None and share < cfg.collapse_warning_share and self.dist.is_main:
+            weights = self.weighting.weights
+            warnings.warn(AttributeShareWarning(
+                f"iteration {st.iteration} (update t = {st.t}): the attribute terms of Eq. 3 are {share:.2%} of the "
+                f"joint loss on the validation set, below TrainConfig.collapse_warning_share = "
+                f"{cfg.collapse_warning_share:.0%} (mean lambda {float(weights.mean()):.4g}, largest "
+                f"{float(weights.max()):.4g}; beta L_FLD = {cfg.beta * float(val.landmark_loss):.4g}). The attribute "
+                "weights are collapsing (Eq. 4 as printed does this when the validation losses level off): the "
+                "landmark task now drives the shared trunk, and the attribute accuracies will stall. Eq. 4 "
+                "rescaled to mean 1 (TrainConfig.dynamic_normalise=True, Table 2's 'ours (rescaled)') avoids it."
+            ), stacklevel=2)  # fmt: skip
         st.train_loss.zero_()
         st.train_batches = 0
         st.t += 1
         self.weights = self.weighting.weights.to(self.device)
         self.measure_next_step = self.measures_gradients
         self.save_history()
+
+    def aw_update(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """AW's per-iteration update (``aw_schedule="iteration"``, He et al. 2017): Eq. 2 on this iteration's
+        validation sample (:func:`aw_sample_indices`), the model in eval mode without gradients, fed to AW; the
+        next step of Eq. 3 uses the new weights. Returns the ``(J,)`` losses fed (on the CPU)."""
+        images = move_images(batch["image"], self.device, self.channels_last)
+        targets = batch["attributes"].to(self.device, non_blocking=True).float()
+        self.model.eval()
+        try:
+            with torch.no_grad(), autocast(self.device, self.cfg.amp):
+                out = self.model(images)
+        finally:
+            self.model.train()
+        losses = attribute_losses(out.attributes.float(), targets).cpu()
+        self.weighting.update(losses)
+        self.weights = self.weighting.weights.to(self.device)
+        return losses
+
+    def aw_batches(self, start: int, stop: int) -> Iterator[dict[str, torch.Tensor]] | None:
+        """The validation samples of iterations ``start .. stop - 1`` for AW's per-iteration update, loaded ahead by
+        the DataLoader's workers; None unless the scheme asks for them."""
+        if self.weighting.schedule != "iteration":
+            return None
+        cfg = self.cfg
+        sampler = _AWSamples(len(self.eval_set), cfg.aw_sample_size, cfg.seed, start, stop)
+        return iter(DataLoader(self.eval_set, batch_sampler=sampler, num_workers=cfg.num_workers,
+                               pin_memory=self.device.type == "cuda"))  # fmt: skip
 
     def mean_over_ranks(self, value: torch.Tensor) -> Any:
         """Sum over ranks / world size of a per-rank sum of scaled batch losses: the sum of global batch means
@@ -390,6 +493,7 @@ class _Trainer:
         bar = tqdm(total=total, initial=st.iteration, disable=not (progress and self.dist.is_main),
                    desc=cfg.variant, unit="it")  # fmt: skip
         batches, loader = _BatchList(), None
+        aw_samples = self.aw_batches(st.iteration, total)
         try:
             while st.iteration < total:
                 epoch, offset = divmod(st.iteration, self.per_epoch)
@@ -409,6 +513,8 @@ class _Trainer:
                         break
                     if st.iteration % cfg.update_interval == 0:
                         self.update()
+                    if aw_samples is not None:
+                        self.aw_update(next(aw_samples))
                     loss = self.step(batch, scale)
                     st.iteration += 1
                     bar.update(1)
@@ -421,7 +527,7 @@ class _Trainer:
                         self.checkpoint()
         finally:
             bar.close()
-            del loader  # persistent workers end with their loaders
+            del loader, aw_samples  # persistent workers end with their loaders
             self.val_loader = None
         self.check_finite()
         self.checkpoint()
@@ -467,6 +573,8 @@ def train(
     elif init_from is not None:
         init_path = Path(init_from)
         load_pretrained(trainer.model, init_path / CHECKPOINT_NAME if init_path.is_dir() else init_path)
+    elif cfg.pretrained:
+        trainer.load_initial_weights()
     _write_json(run_dir / CONFIG_NAME, cfg.to_dict())
     total = cfg.epochs * trainer.per_epoch
     if max_iterations is not None:

@@ -7,6 +7,8 @@ Every scheme has ``.weights`` (a ``(J,)`` tensor), ``.update(losses) -> weights`
 - ``"validation"``: fed the per-attribute losses of one whole-validation pass every P iterations:
   :class:`DynamicWeighting` (the paper's Eq. 4) and :class:`AdaptiveWeighting` (AW, He et al., ACM MM 2017).
 - ``"epoch"``: fed epoch-mean *training* losses once per epoch: :class:`DWAWeighting` (Liu et al., CVPR 2019).
+- ``"iteration"``: fed the per-attribute losses of a few validation images drawn at random, every iteration:
+  :class:`AdaptiveWeighting` with ``schedule="iteration"``, AW as He et al. run it and as the paper describes it.
 """
 
 from __future__ import annotations
@@ -124,18 +126,27 @@ class DWAWeighting(_LossHistoryWeighting):
 
 
 class AdaptiveWeighting(_LossHistoryWeighting):
-    """AW (He et al., ACM MM 2017), fed validation losses.
+    """AW: the adaptive weighting of K. He, Z. Wang, Y. Fu, R. Feng, Y.-G. Jiang and X. Xue, "Adaptively Weighted
+    Multi-task Deep Network for Person Attribute Classification", ACM Multimedia 2017 ([38] of the paper, Table 2),
+    fed per-attribute validation losses (Eq. 2 on validation images).
 
     ``cur`` is the mean of the last ``window`` losses, ``prev`` the mean of the ``window`` before them;
     ``trend_j = |cur_j - prev_j| / cur_j``; ``weight_j ~ (trend_j / mean trend) * (cur_j / mean cur)``, rescaled to
-    mean 1. Weights stay 1.0 until ``2 * window`` losses are recorded (and when every trend is zero).
+    mean 1 (FACTS §4). Weights stay 1.0 until ``2 * window`` losses are recorded (and when every trend is zero).
+
+    ``schedule`` says what the trainer feeds it: ``"iteration"`` is AW as He et al. run it and as the paper
+    describes it (Sec. 3.3: the validation loss "computed on a small batch (containing only 10 validation images)
+    during each iteration"): every iteration, the losses of ``TrainConfig.aw_sample_size`` validation images drawn
+    at random. ``"validation"``: the losses of each whole-validation pass of Algorithm 1, every P iterations, like
+    Eq. 4 (the small presets' variant).
     """
 
-    schedule = "validation"
-
-    def __init__(self, num_attributes: int, window: int = 1) -> None:
+    def __init__(self, num_attributes: int, window: int = 1, schedule: str = "validation") -> None:
         super().__init__(num_attributes)
+        if schedule not in ("validation", "iteration"):
+            raise ValueError(f"AW's schedule must be 'validation' or 'iteration', got {schedule!r}")
         self.window = window
+        self.schedule = schedule
 
     def update(self, losses: Any) -> torch.Tensor:
         self.history = (self.history + [_as_losses(losses)])[-2 * self.window :]
@@ -147,6 +158,15 @@ class AdaptiveWeighting(_LossHistoryWeighting):
                 raw = (trend / trend.mean()) * (cur / cur.mean())
                 self.weights = raw / raw.mean()
         return self.weights
+
+
+def describe_aw(schedule: str, sample_size: int, window: int) -> str:
+    """One line saying how AW was run (``TrainConfig.aw_schedule``, ``aw_sample_size``, ``aw_window``)."""
+    if schedule == "iteration":
+        return (f"AW (He et al. 2017) as the paper describes it: updated every iteration from {sample_size} validation "
+                f"images drawn at random, trend over windows of {window} iterations")
+    return (f"AW (He et al. 2017) updated from whole-validation passes every P iterations (not the paper's 10-image "
+            f"samples), trend over windows of {window} pass{'es' if window != 1 else ''}")
 
 
 SCHEMES: dict[str, type[UniformWeighting]] = {
@@ -166,6 +186,7 @@ class WeightingOptions(Protocol):
     dynamic_floor: float
     dwa_temperature: float
     aw_window: int
+    aw_schedule: str
 
 
 def _options(name: str, cfg: WeightingOptions) -> dict[str, Any]:
@@ -173,7 +194,7 @@ def _options(name: str, cfg: WeightingOptions) -> dict[str, Any]:
         "uniform": {},
         "dynamic": {"initial": cfg.initial_lambda, "normalise": cfg.dynamic_normalise, "floor": cfg.dynamic_floor},
         "dwa": {"temperature": cfg.dwa_temperature},
-        "aw": {"window": cfg.aw_window},
+        "aw": {"window": cfg.aw_window, "schedule": cfg.aw_schedule},
     }[name]
 
 

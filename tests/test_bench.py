@@ -111,6 +111,49 @@ def test_landmark_paths_agree_on_real_faces():
     assert fallbacks == 0 and float(np.mean(diffs)) < landmark_paths.GOAL_PX
 
 
+# --- landmarks at dataset scale: what a replicator waits for ---------------------------------------------------------
+
+
+def test_make_bench_times_whole_datasets_not_the_detector_over_fast_path_ratio():
+    names = set(run_all.benchmarks(quick=True))
+    assert {"landmarks_celeba", "landmarks_lfwa"} <= names and "landmarks" not in names
+
+
+def test_dataset_minutes_are_the_line_through_two_measured_sizes_at_the_full_count():
+    from bench import landmark_scale
+
+    # 5 s at 100 images, 9 s at 300: 2 s per 100 images (20 ms each) on top of 3 s fixed
+    assert landmark_scale.line_through([100, 300], [5.0, 9.0]) == pytest.approx((3.0, 0.02))
+    minutes = landmark_scale.extrapolate_minutes([100, 300], [5.0, 9.0], 202_599, divide=2)
+    assert minutes == pytest.approx((3.0 + 0.02 * 202_599) / 2 / 60)
+
+
+def test_dataset_figures_say_what_was_measured_and_judge_the_cpu_reading():
+    from bench import landmark_scale
+
+    runs = [{"wall_s": 50.0, "cpu_s": 10.0}, {"wall_s": 90.0, "cpu_s": 30.0}]  # 5 ms of CPU per image
+    entry = landmark_scale._entry("CelebA", 202_599, [400, 4400], runs, 2, "five-point box path")
+    assert entry["ratio"] == pytest.approx((8.0 + 0.005 * 202_599) / 2 / 60, abs=1e-4)
+    assert entry["goal"] == "<= 5" and entry["met"] is False and entry["raw"]["extrapolated"] is True
+    assert "measured on 400 and 4400 real faces, extrapolated per image" in entry["meaning"]
+
+
+def test_the_celeba_sample_is_a_celeba_format_copy_the_reader_takes(tmp_path: Path):
+    from bench import landmark_scale
+    from dmmlib.data.celeba_format import read_landmarks_5
+
+    rng = np.random.default_rng(0)
+    faces = [(landmark_scale._jpeg(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)),
+              np.full((5, 2), 10.0 * k, dtype=np.float32)) for k in range(3)]  # fmt: skip
+    root = landmark_scale.write_celeba_sample(tmp_path / "celeba", 7, faces)
+    dataset = CelebA(root, "all")
+    assert dataset.filenames == [f"00000{i}.jpg" for i in range(1, 8)]
+    folder = root / "Img" / "img_align_celeba"
+    assert (folder / "000004.jpg").stat().st_ino == (folder / "000001.jpg").stat().st_ino, "a hard link"
+    _, five = read_landmarks_5(root / "Anno" / "list_landmarks_align_celeba.txt")
+    assert five[:, 0, 0].tolist() == [0.0, 10.0, 20.0, 0.0, 10.0, 20.0, 0.0]
+
+
 # --- bookkeeping ----------------------------------------------------------------------------------------------
 
 

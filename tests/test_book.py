@@ -99,6 +99,18 @@ def test_report_names_the_rescaled_eq4_when_a_run_saved_it_in_its_config():
     assert "rescaled to" not in report.render("paper", manifest.load(), paper_run)
 
 
+def test_report_names_the_initial_weights_each_run_saved_in_its_config(tmp_path):
+    paper_run = with_config(fake_results("real CelebA from /data/celeba"), pretrained="imagenet", backbone="resnet50")
+    run_dir = tmp_path / "DMM-CNN-0123456789"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text('{"pretrained": false, "backbone": "resnet50"}')
+    page = report.render("paper", manifest.load(), paper_run, run_configs=report.load_run_configs("paper", tmp_path))
+    assert "- ImageNet: torchvision ResNet50_Weights.IMAGENET1K_V1" in page
+    assert "- random initialisation (trained from scratch" in page and "`DMM-CNN-0123456789`" in page
+    nothing_yet = report.render("paper", manifest.load(), fake_results("real CelebA from /data/celeba"))
+    assert "no run saved its configuration yet; the preset sets ImageNet: torchvision" in nothing_yet
+
+
 def test_markdown_cells_escape_pipes_and_round_floats():
     assert report.format_value("a|b") == "a\\|b"
     assert report.format_value(0.1 + 0.2) == "0.3"

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torchvision
 
+import dmmlib.model
 from dmmlib.attributes import PAPER_GROUPS
 from dmmlib.config import TrainConfig
 from dmmlib.model import build_model, build_model_from_config
@@ -144,12 +145,13 @@ def test_pretrained_path_loads_a_whole_model(tmp_path):
     assert torch.equal(model.subjective_head[0].weight, source.subjective_head[0].weight)
 
 
-def test_imagenet_offline_names_the_local_file_alternative(monkeypatch):
+def test_imagenet_offline_names_the_local_file_alternative(monkeypatch, tmp_path):
     def offline(*args, **kwargs):
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(torchvision.models.ResNet18_Weights, "get_state_dict", offline)
-    with pytest.raises(RuntimeError, match=r"pretrained='/path/to/resnet18-"):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))  # an empty hub cache
+    monkeypatch.setattr(dmmlib.model, "_download", offline)
+    with pytest.raises(RuntimeError, match=r"pretrained='/path/to/resnet18-f37072fd.pth'"):
         build_model(backbone="resnet18", pretrained="imagenet")
 
 

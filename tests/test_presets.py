@@ -102,9 +102,14 @@ def test_fields_added_at_their_old_behaviour_leave_cached_run_names_unchanged():
     assert names_now() == NAMES_BEFORE_THE_NEW_FIELDS
 
 
-@pytest.mark.parametrize("change", [{"flip_probability": 0.0}, {"lfwa_crop_to_aspect": True}])
+@pytest.mark.parametrize("change", [{"flip_probability": 0.0}, {"lfwa_crop_to_aspect": True},
+                                    {"aw_schedule": "iteration"}, {"aw_sample_size": 5}])
 def test_setting_a_new_field_away_from_its_default_gives_a_new_run_name(change):
     assert pipeline.run_name(TrainConfig(**change)) != NAMES_BEFORE_THE_NEW_FIELDS["default"]
+
+
+def test_the_collapse_warning_threshold_changes_no_result_and_no_run_name():
+    assert pipeline.run_name(TrainConfig(collapse_warning_share=0.2)) == NAMES_BEFORE_THE_NEW_FIELDS["default"]
 
 
 def test_the_paper_presets_fine_tuning_settings_are_recorded_there():

@@ -88,11 +88,28 @@ def test_aw_window_averages_losses_before_comparing():
     assert w.update(torch.tensor([0.6, 0.9])).tolist() == pytest.approx([5 / 3, 1 / 3])
 
 
+def test_aw_per_iteration_changes_its_weights_at_every_update_after_the_first():
+    w = AdaptiveWeighting(2, window=1, schedule="iteration")
+    assert w.update(torch.tensor([1.0, 1.0])).tolist() == [1.0, 1.0]
+    assert w.update(torch.tensor([0.5, 0.9])).tolist() == pytest.approx([5 / 3, 1 / 3])  # as above
+    # prev = [0.5, 0.9], cur = [0.5, 0.45]: trend = [0, 1] -> / mean = [0, 2]; the first term stops, rescaled [0, 2]
+    assert w.update(torch.tensor([0.5, 0.45])).tolist() == pytest.approx([0.0, 2.0])
+
+
 def test_schedules_say_what_the_trainer_feeds_each_scheme():
     assert UniformWeighting(1).schedule == "none"
     assert DynamicWeighting(1).schedule == "validation"
     assert AdaptiveWeighting(1).schedule == "validation"
+    assert AdaptiveWeighting(1, schedule="iteration").schedule == "iteration"
     assert DWAWeighting(1).schedule == "epoch"
+    with pytest.raises(ValueError, match="'validation' or 'iteration'"):
+        AdaptiveWeighting(1, schedule="epoch")
+
+
+def test_make_weighting_gives_aw_the_schedule_and_window_of_the_config():
+    w = make_weighting("aw", 40, TrainConfig(aw_schedule="iteration", aw_window=50))
+    assert isinstance(w, AdaptiveWeighting) and w.schedule == "iteration" and w.window == 50
+    assert make_weighting("aw", 40, TrainConfig()).schedule == "validation"
 
 
 def test_make_weighting_reads_options_from_the_config():

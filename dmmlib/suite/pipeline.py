@@ -24,16 +24,19 @@ from dmmlib.config import TrainConfig
 from dmmlib.data import atomic, transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
-from dmmlib.suite import presets, provenance
+from dmmlib.model import describe_initialisation as model_initialisation
+from dmmlib.model import initialisation_key
+from dmmlib.suite import presets, provenance, weights
 from dmmlib.suite.session import Session
+from dmmlib.weighting import describe_aw as weighting_aw
 
 #: Config fields that do not change what a run computes (and so do not enter its folder name).
 _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_interval", "val_batch_size",
-                         "compile", "epochs"})  # fmt: skip
+                         "compile", "epochs", "collapse_warning_share"})  # fmt: skip
 #: Config fields added after runs were cached, whose default reproduces what those runs computed: they enter a
 #: run's key only when set to something else, so the runs cached before they existed keep their names. A field
 #: added later goes here when its default keeps the old behaviour (tests/test_presets.py pins some names).
-_KEY_ONLY_IF_CHANGED = frozenset({"flip_probability", "lfwa_crop_to_aspect"})
+_KEY_ONLY_IF_CHANGED = frozenset({"flip_probability", "lfwa_crop_to_aspect", "aw_schedule", "aw_sample_size"})
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in _KEY_ONLY_IF_CHANGED}
 COMPLETE = "complete.json"
 
@@ -103,8 +106,9 @@ class Run:
 
 
 def train_config(ctx: Session, **overrides: Any) -> TrainConfig:
-    """The preset's TrainConfig with SEED and any overrides (e.g. ``variant="DMM-FAC"``)."""
-    settings = {**ctx.preset.train, "seed": ctx.seed, **overrides}
+    """The preset's TrainConfig with SEED, the initial weights of ``DMM_WEIGHTS`` if set (:mod:`dmmlib.suite.weights`)
+    and any overrides (e.g. ``variant="DMM-FAC"``)."""
+    settings = {**ctx.preset.train, **weights.from_environment(), "seed": ctx.seed, **overrides}
     return TrainConfig(**settings)
 
 
@@ -113,6 +117,7 @@ def run_name(cfg: TrainConfig) -> str:
     key = {k: v for k, v in cfg.to_dict().items()
            if k not in _NOT_IN_KEY and not (k in _KEY_ONLY_IF_CHANGED and v == _DEFAULTS[k])}  # fmt: skip
     key["epochs"] = cfg.epochs  # the budget changes the result, but stays readable below
+    key["pretrained"] = initialisation_key(cfg.pretrained, cfg.backbone)  # what the weights are, not where they lie
     digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]
     scheme = f"-{cfg.weighting}" if cfg.weighting else ""
     return f"{cfg.variant}{scheme}-{digest}"
@@ -168,12 +173,47 @@ TABLE2_SCHEMES: dict[str, tuple[str, str | None]] = {
 }
 
 
+#: Table 2's extra row for presets that keep Eq. 4 as printed (the paper preset): DMM-CNN with Eq. 4's weights
+#: rescaled to mean 1 (``TrainConfig.dynamic_normalise``), so that one run of the suite shows both readings of the
+#: equation side by side (as printed, Eq. 4 collapsed on the synthetic data: see :mod:`dmmlib.suite.presets`).
+TABLE2_RESCALED = "ours (rescaled)"
+
+
+def table2_schemes(preset: presets.Preset) -> list[str]:
+    """The Table 2 rows a preset trains: :data:`TABLE2_SCHEMES`, plus :data:`TABLE2_RESCALED` where the preset keeps
+    Eq. 4 as printed (``dynamic_normalise`` False)."""
+    rescales = preset.train.get("dynamic_normalise", TrainConfig.dynamic_normalise)
+    return list(TABLE2_SCHEMES) + ([] if rescales else [TABLE2_RESCALED])
+
+
 def ensure_scheme(ctx: Session, scheme: str, progress: bool = True, **overrides: Any) -> Run:
-    """The finished DMM-CNN run under one of Table 2's weighting schemes ("UW", "DWA", "AW", "ours")."""
+    """The finished DMM-CNN run under one of Table 2's weighting schemes ("UW", "DWA", "AW", "ours", and
+    :data:`TABLE2_RESCALED`)."""
+    if scheme == TABLE2_RESCALED:
+        return ensure_trained(ctx, "DMM-CNN", progress=progress, **{"dynamic_normalise": True, **overrides})
     if scheme not in TABLE2_SCHEMES:
-        raise ValueError(f"unknown weighting scheme {scheme!r}; Table 2 has {list(TABLE2_SCHEMES)}")
+        raise ValueError(f"unknown weighting scheme {scheme!r}; Table 2 has {list(TABLE2_SCHEMES) + [TABLE2_RESCALED]}")
     variant, weighting = TABLE2_SCHEMES[scheme]
     return ensure_trained(ctx, variant, weighting=weighting, progress=progress, **overrides)
+
+
+def saved_config(run: Run) -> dict[str, Any]:
+    """The configuration training saved in ``run``'s folder (``config.json``): what the run really used."""
+    from dmmlib import train
+
+    return {**TrainConfig().to_dict(), **json.loads((run.run_dir / train.CONFIG_NAME).read_text())}
+
+
+def describe_initialisation(run: Run) -> str:
+    """What ``run``'s trunk started from (ImageNet, a local file, from scratch), from its saved configuration."""
+    saved = saved_config(run)
+    return model_initialisation(saved["pretrained"], saved["backbone"])
+
+
+def describe_aw(run: Run) -> str:
+    """How AW ran in ``run`` (every iteration from a sample, or per validation pass), from its saved configuration."""
+    saved = saved_config(run)
+    return weighting_aw(saved["aw_schedule"], saved["aw_sample_size"], saved["aw_window"])
 
 
 def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> Run:

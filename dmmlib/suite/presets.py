@@ -11,7 +11,13 @@ towards zero, the attribute terms of Eq. 3 vanish against beta * L_FLD, and DMM-
 accuracy. Notebook 05 trains the literal version beside the rescaled one and shows the numbers of that run, then
 those of the stored teach runs over seeds (``evidence/evidence-teach/``: the iteration at which each seed's mean
 lambda fell below 0.01, and the final accuracy beside the majority class). The numbers depend on preset and budget,
-so none is quoted here. The ``paper`` preset keeps Eq. 4 as printed.
+so none is quoted here. The ``paper`` preset keeps Eq. 4 as printed, warns while training if its weights collapse
+(``TrainConfig.collapse_warning_share``), and trains the rescaled version as an extra Table 2 row
+(:func:`dmmlib.suite.pipeline.table2_schemes`).
+
+The ``paper`` preset also starts from ImageNet weights (``pretrained="imagenet"``; ``DMM_WEIGHTS`` in the environment
+overrides it: :mod:`dmmlib.suite.weights`) and runs Table 2's AW per iteration on 10 validation images, as the paper
+describes AW; the small presets train from scratch and update AW from whole-validation passes.
 
 Resolution of ``PRESET = "auto"``: the ``DMM_PRESET`` environment variable if set, else ``"paper"`` when CUDA and a
 real CelebA under ``DATA_DIR`` are both present, else ``"teach"``. An explicit preset (a papermill ``-p PRESET``)
@@ -121,7 +127,17 @@ PRESETS: dict[str, Preset] = {
         where="one or more GPUs",
         budget="the paper's recipe: 15 epochs, batch 64, lr 0.001 (hours)",
         cell_timeout=None,
-        train=dict(backbone="resnet50", input_size=(218, 178), epochs=15, batch_size=64, lr=0.001),
+        train=dict(
+            backbone="resnet50", input_size=(218, 178), epochs=15, batch_size=64, lr=0.001,
+            # ours (the paper says "initialized parameters"): torchvision's ImageNet weights, IMAGENET1K_V1 (why V1:
+            # dmmlib.model.IMAGENET_WEIGHTS); the reasons are in TrainConfig.pretrained. DMM_WEIGHTS (make paper
+            # WEIGHTS=...) replaces it by a local file, or by none for training from scratch.
+            pretrained="imagenet",
+            # paper: Table 2's AW as the paper describes it, updated every iteration from 10 validation images
+            # (TrainConfig.aw_schedule, aw_sample_size); ours: its window of 50 iterations (TrainConfig.aw_window)
+            aw_schedule="iteration",
+            aw_window=50,
+        ),
         finetune=PAPER_FINETUNE,
     ),
 }

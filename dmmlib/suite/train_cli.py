@@ -4,40 +4,54 @@
 
     python -m dmmlib.suite.train_cli --preset teach                          # one process
     torchrun --standalone --nproc_per_node=4 -m dmmlib.suite.train_cli --preset paper --data-dir /data/celeba --all
+    python -m dmmlib.suite.train_cli --preset paper --data-dir /data/celeba --weights /models/resnet50-0676ba61.pth
 
 Each run goes to the folder the notebooks look in (``runs/<preset>/models/<name>``, named by
 :func:`dmmlib.suite.pipeline.run_name`) and is marked complete there, so the notebooks afterwards load it instead of
 training it again. An interrupted command resumes each run from its last checkpoint when repeated. Rank 0
 generates synthetic data and extracts landmarks first; the other ranks wait, then read the cache.
+
+``--weights`` (imagenet | none | a file) sets ``DMM_WEIGHTS``, the one switch of the initial weights that the
+notebooks read too (:mod:`dmmlib.suite.weights`); without it the environment's value, else the preset's, holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from dmmlib import distributed
-from dmmlib.suite import pipeline, presets, session
+from dmmlib.suite import pipeline, presets, session, weights
 from dmmlib.variants import VARIANTS
 
+#: One run to train: variant, Table 2 weighting override, and further TrainConfig overrides as sorted pairs.
+Job = tuple[str, str | None, tuple[tuple[str, object], ...]]
 
-def jobs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
-    """``(variant, weighting)`` pairs to train, in order, without repeats."""
-    chosen: list[tuple[str, str | None]] = [(v, None) for v in args.variant or []]
+
+def jobs(args: argparse.Namespace, preset: presets.Preset | None = None) -> list[Job]:
+    """The runs to train, in order, without repeats. ``--table2`` takes the rows of
+    :func:`dmmlib.suite.pipeline.table2_schemes` for ``preset`` (the rescaled Eq. 4 where it keeps Eq. 4 as printed)."""
+    chosen: list[Job] = [(v, None, ()) for v in args.variant or []]
     if args.all or args.table1:
-        chosen += [(v, None) for v in VARIANTS]
-    if args.all or args.table2:
-        chosen += list(pipeline.TABLE2_SCHEMES.values())  # the runs notebooks 07 and 09 ask for
-    chosen += [("DMM-CNN", w) for w in args.weighting or []]
-    return list(dict.fromkeys(chosen or [("DMM-CNN", None)]))
+        chosen += [(v, None, ()) for v in VARIANTS]
+    if args.all or args.table2:  # the runs notebooks 07 and 09 ask for
+        for scheme in pipeline.table2_schemes(preset) if preset else pipeline.TABLE2_SCHEMES:
+            if scheme == pipeline.TABLE2_RESCALED:
+                chosen.append(("DMM-CNN", None, (("dynamic_normalise", True),)))
+            else:
+                chosen.append((*pipeline.TABLE2_SCHEMES[scheme], ()))
+    chosen += [("DMM-CNN", w, ()) for w in args.weighting or []]
+    return list(dict.fromkeys(chosen or [("DMM-CNN", None, ())]))
 
 
-def train_one(ctx: session.Session, variant: str, weighting: str | None, progress: bool, device: str = "auto") -> str:
+def train_one(ctx: session.Session, variant: str, weighting: str | None, progress: bool, device: str = "auto",
+              **overrides: object) -> str:
     """Train (or resume, or skip when complete) one run on every rank; returns its folder."""
     from dmmlib import train
 
-    cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device)
+    cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device, **overrides)
     run_dir = ctx.run_dir / "models" / pipeline.run_name(cfg)
     if pipeline.is_complete(run_dir):
         return f"{run_dir} (already complete)"
@@ -69,15 +83,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="--table1 and --table2")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present) or cpu; selects NCCL or gloo")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--weights", default=None,
+                        help="initial weights: imagenet | none (from scratch) | /path/to/file (sets DMM_WEIGHTS; "
+                             "default: DMM_WEIGHTS if set, else the preset's)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
+        if args.weights is not None:
+            weights.parse(args.weights, "--weights")  # a bad value fails here, before any work
+            os.environ[weights.ENV] = args.weights
         where = distributed.init_from_env(args.device)
         ctx = session.start("train_cli", PRESET=args.preset, SEED=args.seed, DATA_DIR=args.data_dir,
                             LFWA_DIR=args.lfwa_dir)  # fmt: skip
-        for variant, weighting in jobs(args):
-            done = train_one(ctx, variant, weighting, progress=not args.quiet, device=args.device)
+        for variant, weighting, overrides in jobs(args, ctx.preset):
+            done = train_one(ctx, variant, weighting, progress=not args.quiet, device=args.device, **dict(overrides))
             if where.is_main:
-                print(f"{variant}{f' ({weighting})' if weighting else ''}: {done}", flush=True)
+                extra = "".join(f", {k}={v}" for k, v in overrides)
+                print(f"{variant}{f' ({weighting})' if weighting else ''}{extra}: {done}", flush=True)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -142,6 +142,7 @@ def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
         suite_summary=suite_summary,
         figure=FIGURE,
         commit=provenance.git_commit(),
+        run_configs=report.load_run_configs(preset),
     )
     (src / f"{REPORT_STEM}.md").write_text(page, encoding="utf-8")
     guide = src / f"{GUIDE_STEM}.md"

@@ -98,6 +98,54 @@ def rescaled_eq4(results: Mapping[str, Mapping[str, Any]]) -> bool:
     return False
 
 
+def load_run_configs(preset: str, models_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Run folder name -> the ``config.json`` that training saved in it (``runs/<preset>/models/*/``)."""
+    folder = models_dir or paths.runs_dir(preset) / "models"
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*/config.json")) if folder.is_dir() else []:
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(config, dict):
+            found[path.parent.name] = config
+    return found
+
+
+def initialisations(
+    results: Mapping[str, Mapping[str, Any]], run_configs: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, list[str]]:
+    """What the runs' trunks started from (:func:`dmmlib.model.describe_initialisation` of the saved ``pretrained``)
+    -> the runs (folder names) and results files (notebook stems) whose saved configuration says so."""
+    from dmmlib.model import describe_initialisation
+
+    saved = dict(run_configs or {})
+    for stem, result in results.items():
+        body = result.get("results")
+        config = body.get("config") if isinstance(body, dict) else None
+        if isinstance(config, dict):
+            saved[f"results of {stem}"] = config
+    found: dict[str, list[str]] = {}
+    for name, config in saved.items():
+        text = describe_initialisation(config.get("pretrained", False), config.get("backbone", "resnet50"))
+        found.setdefault(text, []).append(name)
+    return found
+
+
+def _initialisation_lines(preset: str, found: Mapping[str, list[str]]) -> list[str]:
+    if not found:
+        from dmmlib.model import describe_initialisation
+
+        train = presets.PRESETS[preset].train
+        planned = describe_initialisation(train.get("pretrained", False), train.get("backbone", "resnet50"))
+        return ["", f"**Initial weights of the trunk:** no run saved its configuration yet; the preset sets {planned}."]
+    lines = ["", "**Initial weights of the trunk** (from each run's saved configuration):", ""]
+    for text, names in found.items():
+        shown = ", ".join(f"`{n}`" for n in names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        lines.append(f"- {text}: {len(names)} run{'s' if len(names) != 1 else ''} ({shown})")
+    return lines
+
+
 def datasets(preset: str, results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     named = [
         str(r["provenance"]["dataset"]) for r in results.values() if r.get("provenance", {}).get("dataset")
@@ -203,8 +251,10 @@ def render(
     suite_summary: Mapping[str, Any] | None = None,
     figure: str | None = None,
     commit: str = "",
+    run_configs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
-    """The report page as MyST markdown. ``executed``: stems of the notebooks rendered in this book."""
+    """The report page as MyST markdown. ``executed``: stems of the notebooks rendered in this book; ``run_configs``:
+    the saved configurations of the preset's runs (:func:`load_run_configs`), for their initial weights."""
     synthetic = is_synthetic(preset, results)
     data = "; ".join(datasets(preset, results))
     ran = [e for e in entries if e.stem in results]
@@ -243,6 +293,7 @@ def render(
         "Choices the paper leaves open (input size, augmentation, $P$, initial $\\tau$ and $\\lambda$) are documented in",
         "`dmmlib.config`. Landmarks come from dlib's public 68-point model, so the landmark head has $2T = 136$ outputs",
         "instead of the paper's 144.",
+        *_initialisation_lines(preset, initialisations(results, run_configs)),
         *(
             [
                 "",
