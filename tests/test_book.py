@@ -6,9 +6,7 @@ serve build/book/html on a free local port and open every page in Debian's headl
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -188,15 +186,6 @@ def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path)
 
 
 # --- the built book in a browser ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        subprocess.run(["make", "-s", "browser"], cwd=paths.repo_root(), check=False)
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        pytest.skip(f"{browser.CHROMIUM} is absent and `make browser` could not install Debian's chromium")
-    return browser.CHROMIUM
 
 
 @pytest.fixture(scope="module")

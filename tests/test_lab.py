@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from dmmlib.suite import lab_browser, paths
-from dmmlib.suite.book import browser
 
 pytestmark = pytest.mark.slow
 
@@ -27,15 +25,6 @@ RUN_TIMEOUT = 600  # seconds for "Run All Cells" (notebook 04 trains the smoke D
 
 def shots_dir() -> Path:
     return paths.build_dir() / "lab" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        subprocess.run(["make", "-s", "browser"], cwd=paths.repo_root(), check=False)
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        pytest.skip(f"{browser.CHROMIUM} is absent and `make browser` could not install Debian's chromium")
-    return browser.CHROMIUM
 
 
 @pytest.fixture(scope="module")
