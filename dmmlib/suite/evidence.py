@@ -377,10 +377,18 @@ def table1_explanation(evidence: Evidence) -> list[str]:
     thresholds = {_effect(table, "DMM-EQ-AT - DMM-EQ-FIX"), _effect(table, "DMM-CNN - DMM-DW-FIX")}
     tau = _last_mean(evidence, "DMM-EQ-AT", "tau_mean_abs")
     if thresholds <= {"no clear effect"} and tau < SMALL_TAU:
-        lines.append(f"The adaptive thresholds end near zero (mean |tau| {tau:.3g}, against outputs trained towards "
-                     "+-1), so they change few decisions, and their effect is within the seeds' noise.")  # fmt: skip
+        line = (f"The adaptive thresholds end near zero (mean |tau| {tau:.3g}, against outputs trained towards +-1), "
+                "so they change few decisions, and their effect on accuracy is within the seeds' noise.")  # fmt: skip
     else:
-        lines.append("Adaptive thresholds: " + " / ".join(sorted(thresholds)) + f" (mean |tau| at the end {tau:.3g}).")
+        line = "Adaptive thresholds: " + " / ".join(sorted(thresholds)) + f" (mean |tau| at the end {tau:.3g})."
+    balanced = effects(evidence, TABLE1_COMPONENTS, metric="balanced_accuracy")
+    row = balanced[balanced["comparison"] == "DMM-EQ-AT - DMM-EQ-FIX"]
+    if len(row) and row["effect"].iloc[0] in ("raises", "lowers"):
+        line += (" In balanced accuracy (the mean of the true-positive and true-negative rates, which Eq. 6 trades "
+                 "against each other), they "
+                 f"{ {'raises': 'raise', 'lowers': 'lower'}[row['effect'].iloc[0]]} it by {row['mean'].iloc[0]:+.2f} "
+                 f"points [{row['ci_low'].iloc[0]:+.2f}, {row['ci_high'].iloc[0]:+.2f}].")  # fmt: skip
+    lines.append(line)
     landmark = _effect(table, "DMM-CNN - DMM-FAC")
     frame = history_frame(evidence)
     part = _preset_run(evidence, frame, "DMM-CNN")
