@@ -58,3 +58,33 @@ def test_paired_effects_agree_with_the_sweep_statistics():
     wide = made.values.pivot_table(index="point", columns="run", values="value")
     expected = stats.paired_interval(wide["DMM-DW-FIX"], wide["DMM-EQ-FIX"])
     assert row["mean"] == pytest.approx(2.0) and row["ci_low"] == pytest.approx(100 * expected["ci_low"])
+
+
+# --- the records the repository ships (notebooks 05, 06, 07 and 11 read them) ------------------------------------
+
+
+def test_the_shipped_teach_record_covers_tables_1_and_2_and_both_readings_of_eq_4_for_todays_preset():
+    from dmmlib.suite.pipeline import EQ4_AS_PRINTED, TABLE2_SCHEMES
+    from dmmlib.variants import VARIANTS
+
+    record = evidence.load(evidence.TEACH_RECORD)
+    assert record.stale() == [], "the teach preset changed since the sweep: rerun sweeps/evidence-teach.yml"
+    assert len(record.seeds) >= 3
+    runs = {nb: set(record.values.loc[record.values["notebook"].str.startswith(nb), "run"]) for nb in ("05", "06", "07")}
+    assert set(VARIANTS) <= runs["06"] and set(TABLE2_SCHEMES) <= runs["07"] and EQ4_AS_PRINTED in runs["05"]
+    for notebook in ("05", "06", "07"):
+        assert (record.summary(notebook)["n"] == len(record.seeds)).all(), f"every run of {notebook} at every seed"
+    assert {h["seed"] for h in record.histories} == set(record.seeds)
+
+
+def test_the_shipped_knob_study_rests_on_three_seeds_of_the_teach_record_per_knob():
+    from dmmlib.suite import knobs
+
+    values, about = knobs.load("teach")
+    assert evidence.stale_settings(about) == []
+    record = evidence.load(evidence.TEACH_RECORD)
+    assert set(values["knob"]) and set(values["knob"]) <= set(knobs.KNOBS)
+    for name, part in values.groupby("knob"):
+        seeds = set(part["seed"])
+        assert len(seeds) >= 3 and seeds <= set(record.seeds), name
+        assert (part["knob_value"] == knobs.KNOBS[name].value).all()
