@@ -233,16 +233,8 @@ def late_gain_sentence(evidence: Evidence, variants: Sequence[str] = ("Baseline"
                        updates: int = 3) -> str:  # fmt: skip
     """How much validation mean accuracy still rose over each run's last ``updates`` updates (mean over seeds):
     a run still rising when training stopped had not converged, so a table at this budget partly measures speed."""
-    frame = history_frame(evidence)
-    parts = []
-    for variant in variants:
-        part = _preset_run(evidence, frame, variant)
-        if part.empty:
-            continue
-        rises = [100 * (g["val_mean_accuracy"].iloc[-1] - g["val_mean_accuracy"].iloc[-1 - updates])
-                 for _, g in part.sort_values("iteration").groupby("seed") if len(g) > updates]  # fmt: skip
-        if rises:
-            parts.append(f"{variant} {sum(rises) / len(rises):+.2f}")
+    gains = {variant: _late_gain(evidence, variant, updates) for variant in variants}
+    parts = [f"{variant} {gain:+.2f}" for variant, gain in gains.items() if not math.isnan(gain)]
     if not parts:
         return "No stored history to read the end of training from."
     return (f"Validation mean accuracy over the last {updates} updates of training (points, mean over "
