@@ -26,6 +26,7 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,16 @@ class Evidence:
     def stale(self) -> list[str]:
         """Why the record no longer describes today's preset (empty: it does): every setting that changed."""
         return stale_settings(self.about)
+
+    @cached_property
+    def updates(self) -> pd.DataFrame:
+        """The stored per-update scalars as one long table (built once per record): seed, notebook run name,
+        variant, weighting, rescaled, and the kept scalars of each update."""
+        rows = []
+        for run in self.histories:
+            ids = {k: run[k] for k in ("seed", "run", "variant", "weighting", "dynamic_normalise")}
+            rows += [{**ids, **update} for update in run["updates"]]
+        return pd.DataFrame(rows)
 
     def summary(self, notebook: str, metric: str = "accuracy", scope: str = "all") -> pd.DataFrame:
         """Per run of ``notebook`` (a stem prefix): n, mean, sd and 95% interval over seeds, best first."""
@@ -201,13 +212,8 @@ def largest_effect_sentence(table: pd.DataFrame) -> str:
 
 # ------------------------------------------------------------------------------------------------- histories
 def history_frame(evidence: Evidence) -> pd.DataFrame:
-    """The stored per-update scalars as one long table: seed, notebook run name, variant, weighting, rescaled,
-    and the kept scalars of each update."""
-    rows = []
-    for run in evidence.histories:
-        ids = {k: run[k] for k in ("seed", "run", "variant", "weighting", "dynamic_normalise")}
-        rows += [{**ids, **update} for update in run["updates"]]
-    return pd.DataFrame(rows)
+    """The stored per-update scalars as one long table (:attr:`Evidence.updates`)."""
+    return evidence.updates
 
 
 def _runs(frame: pd.DataFrame, variant: str, weighting: str | None = None, rescaled: bool | None = None) -> pd.DataFrame:
@@ -263,13 +269,8 @@ def gradient_share_sentence(evidence: Evidence, variants: Sequence[str] = ("DMM-
     frame = history_frame(evidence)
     if "grad_norm_landmarks" not in frame:
         return "No stored gradient norms (runs made before they were recorded)."
-    parts = []
-    for variant in variants:
-        part = _preset_run(evidence, frame, variant).dropna(subset=["grad_norm_landmarks", "grad_norm_attributes"])
-        if part.empty:
-            continue
-        ratio = (part["grad_norm_landmarks"] / part["grad_norm_attributes"]).median()
-        parts.append(f"{variant} {ratio:.3g}")
+    ratios = {variant: _gradient_ratio(evidence, variant) for variant in variants}
+    parts = [f"{variant} {ratio:.3g}" for variant, ratio in ratios.items() if not math.isnan(ratio)]
     if not parts:
         return "No stored gradient norms for these variants."
     return ("Gradient norm at the trunk output of beta L_FLD divided by that of the attribute terms of Eq. 3 "
@@ -329,6 +330,15 @@ def _late_gain(evidence: Evidence, variant: str, updates: int = 3) -> float:
     return sum(rises) / len(rises) if rises else math.nan
 
 
+def _gradient_ratio(evidence: Evidence, variant: str) -> float:
+    """Median over updates and seeds of |grad of beta L_FLD| / |grad of sum_j lambda_j L_j| at the trunk output."""
+    part = _preset_run(evidence, history_frame(evidence), variant)
+    if "grad_norm_landmarks" not in part:
+        return math.nan
+    part = part.dropna(subset=["grad_norm_landmarks", "grad_norm_attributes"])
+    return float((part["grad_norm_landmarks"] / part["grad_norm_attributes"]).median()) if len(part) else math.nan
+
+
 def _last_mean(evidence: Evidence, variant: str, column: str, rescaled: bool | None = None) -> float:
     frame = history_frame(evidence)
     part = _preset_run(evidence, frame, variant) if rescaled is None else _runs(frame, variant, rescaled=rescaled)
@@ -382,10 +392,7 @@ def table1_explanation(evidence: Evidence) -> list[str]:
                  f"points [{row['ci_low'].iloc[0]:+.2f}, {row['ci_high'].iloc[0]:+.2f}].")  # fmt: skip
     lines.append(line)
     landmark = _effect(table, "DMM-CNN - DMM-FAC")
-    frame = history_frame(evidence)
-    part = _preset_run(evidence, frame, "DMM-CNN")
-    ratio = (part["grad_norm_landmarks"] / part["grad_norm_attributes"]).median() if "grad_norm_landmarks" in part \
-        else math.nan
+    ratio = _gradient_ratio(evidence, "DMM-CNN")
     if landmark == "no clear effect" and ratio < WEAK_GRADIENT:
         lines.append(f"The landmark task sends the shared features a gradient {ratio:.3g} times that of the attribute "
                      "terms (median), too little to change the trunk much: its effect is within the seeds' noise.")  # fmt: skip
