@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from bench import (
+    cpu_bf16,
     data_pipeline,
     landmark_scale,
     notebook_suite,
@@ -48,6 +49,8 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
     scratch.mkdir(parents=True, exist_ok=True)
     return {
         "step_time": lambda: step_time_cpu.run(batch=2 if q else 8, rounds=2 if q else 9),
+        # the lever for a retune of the teach preset: bf16 autocast on CPUs with native bf16 (speed only)
+        "cpu_bf16": lambda: cpu_bf16.run(batch=8 if q else 64, rounds=2 if q else 5),
         "validation_overhead": lambda: validation_overhead.run(
             train_batch=2 if q else 8, val_batch=4 if q else 16, rounds=2 if q else 5
         ),

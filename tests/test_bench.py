@@ -111,6 +111,25 @@ def test_landmark_paths_agree_on_real_faces():
     assert fallbacks == 0 and float(np.mean(diffs)) < landmark_paths.GOAL_PX
 
 
+def test_native_bf16_flags_are_read_from_the_cpu_flags_line(tmp_path):
+    from bench import cpu_bf16
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n")
+    assert cpu_bf16.native_bf16_flags(cpuinfo) == ["avx512_bf16"]
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2\n")
+    assert cpu_bf16.native_bf16_flags(cpuinfo) == []
+    assert cpu_bf16.native_bf16_flags(tmp_path / "missing") == []
+
+
+def test_cpu_bf16_times_both_precisions_of_both_models():
+    from bench import cpu_bf16
+
+    entry = cpu_bf16.run(batch=2, rounds=1)
+    assert set(entry["raw"]["seconds"]) == {"DMM-CNN fp32", "DMM-CNN bf16", "Baseline fp32", "Baseline bf16"}
+    assert entry["ratio"] > 0 and entry["met"] is None
+
+
 # --- landmarks at dataset scale: what a replicator waits for ---------------------------------------------------------
 
 
