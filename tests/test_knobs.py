@@ -49,8 +49,19 @@ def test_the_comparison_sets_the_changed_data_beside_the_default_at_the_same_see
     table = knobs.compare(changed, default).set_index("data")
     assert table.loc["default", "effect"] == "no clear effect"
     assert table.loc["changed", "effect"] == "raises" and table.loc["changed", "mean"] == pytest.approx(2.0)
-    assert "moved the effect by +2.00 points" in table.loc["changed", "sentence"]
+    assert "moved the effect by +2.00 points [+2.00, +2.00] (paired over 3 seeds)" in table.loc["changed", "sentence"]
     assert table.loc["changed", "knob value"] == 2.0 and table.loc["default", "knob value"] == 1.0
+
+
+def test_the_change_of_the_effect_is_paired_by_seed_with_a_t_interval():
+    # per seed, changed - default effect: 2.0, 2.2, 2.0 points; mean 2.0667, sd 0.11547, se 0.066667,
+    # t(0.975, 2 df) = 4.302653, half-width 0.28684
+    default = evidence.Evidence("made-up", None, pd.DataFrame(rows(None, [0.0, 0.001, -0.001])), [],
+                                {"preset": "teach", "seeds": [0, 1, 2]})
+    changed = pd.DataFrame(rows("imbalance", [0.02, 0.023, 0.019]))
+    row = knobs.compare(changed, default).set_index("data").loc["changed"]
+    assert row["change"] == pytest.approx(2.0667, abs=1e-4)
+    assert (row["change_low"], row["change_high"]) == (pytest.approx(1.7798, abs=1e-4), pytest.approx(2.3535, abs=1e-4))
 
 
 def test_a_missing_knob_record_says_how_to_make_it(tmp_path):

@@ -145,16 +145,31 @@ def compare(values: pd.DataFrame, default: evidence.Evidence, metric: str = "acc
         changed = values[values["knob"] == name]
         seeds = sorted(int(s) for s in changed["seed"].unique())
         base = default.values[default.values["seed"].isin(seeds)]
+        per_seed = {}
         for label, frame in (("default", base), ("changed", changed)):
             (row,) = evidence.effects(_as_evidence(frame, default), [knob.mechanism], metric, scope).to_dict("records")
             rows.append({"knob": name, "data": label,
                          "knob value": knob.default if label == "default" else knob.value, **row})  # fmt: skip
+            per_seed[label] = seed_effects(frame, knob.mechanism, metric, scope)
+        moved = stats.interval((per_seed["changed"] - per_seed["default"]).dropna())
+        for row in rows[-2:]:
+            row.update({"change": moved["mean"], "change_low": moved["ci_low"], "change_high": moved["ci_high"]})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     table["sentence"] = [_sentence(name, group) for name, group in table.groupby("knob", sort=False)
                          for _ in range(len(group))]  # fmt: skip
     return table
+
+
+def seed_effects(values: pd.DataFrame, claim: Claim, metric: str = "accuracy", scope: str = "all") -> pd.Series:
+    """Per seed, the paired difference ``better - worse`` of ``claim`` in points (seeds where both ran)."""
+    part = values[values["notebook"].astype(str).str.startswith(claim.notebook) & (values["metric"] == metric)
+                  & (values["scope"] == scope)]  # fmt: skip
+    wide = part.pivot_table(index="seed", columns="run", values="value", aggfunc="first")
+    if claim.better not in wide or claim.worse not in wide:
+        return pd.Series(dtype=float)
+    return 100 * (wide[claim.better] - wide[claim.worse])
 
 
 def _as_evidence(frame: pd.DataFrame, like: evidence.Evidence) -> evidence.Evidence:
@@ -167,8 +182,10 @@ def _sentence(name: str, group: pd.DataFrame) -> str:
     parts = [f"{knob.mechanism.claim} ({knob.mechanism.better} - {knob.mechanism.worse}) with {name} = "
              f"{by.loc[label, 'knob value']:g}: {by.loc[label, 'mean']:+.2f} points [{by.loc[label, 'ci_low']:+.2f}, "
              f"{by.loc[label, 'ci_high']:+.2f}] ({by.loc[label, 'effect']})" for label in ("default", "changed")]  # fmt: skip
-    moved = by.loc["changed", "mean"] - by.loc["default", "mean"]
-    return "; ".join(parts) + f". The knob moved the effect by {moved:+.2f} points (n = {int(by['n'].min())} seeds)."
+    change = by.loc["changed"]
+    return "; ".join(parts) + (f". The knob moved the effect by {change['change']:+.2f} points "
+                               f"[{change['change_low']:+.2f}, {change['change_high']:+.2f}] (paired over "
+                               f"{int(by['n'].min())} seeds).")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
