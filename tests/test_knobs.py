@@ -51,6 +51,7 @@ def test_the_comparison_sets_the_changed_data_beside_the_default_at_the_same_see
     assert table.loc["changed", "effect"] == "raises" and table.loc["changed", "mean"] == pytest.approx(2.0)
     assert "moved the effect by +2.00 points [+2.00, +2.00] (paired over 3 seeds)" in table.loc["changed", "sentence"]
     assert table.loc["changed", "knob value"] == 2.0 and table.loc["default", "knob value"] == 1.0
+    assert "The premise predicts a rise: as predicted." in table.loc["changed", "sentence"]
 
 
 def test_the_change_of_the_effect_is_paired_by_seed_with_a_t_interval():
@@ -62,6 +63,15 @@ def test_the_change_of_the_effect_is_paired_by_seed_with_a_t_interval():
     row = knobs.compare(changed, default).set_index("data").loc["changed"]
     assert row["change"] == pytest.approx(2.0667, abs=1e-4)
     assert (row["change_low"], row["change_high"]) == (pytest.approx(1.7798, abs=1e-4), pytest.approx(2.3535, abs=1e-4))
+
+
+def test_the_premise_verdict_reads_the_interval_of_the_change_against_the_predicted_sign():
+    rise, fall = knobs.KNOBS["imbalance"], knobs.KNOBS["label_noise"]
+    assert (rise.expected, fall.expected) == (1, -1)
+    assert knobs.premise_verdict(rise, 0.5, 2.0) == "as predicted"
+    assert knobs.premise_verdict(fall, 0.5, 2.0) == "against the prediction"
+    assert knobs.premise_verdict(fall, -6.2, -1.7) == "as predicted"
+    assert knobs.premise_verdict(rise, -0.2, 0.4) == "not resolved"
 
 
 def test_a_missing_knob_record_says_how_to_make_it(tmp_path):
