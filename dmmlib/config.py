@@ -45,6 +45,10 @@ class TrainConfig:
     #: ours: None = the variant's own scheme (Table 1); "uniform" | "dynamic" | "dwa" | "aw" overrides it (Table 2)
     weighting: str | None = None
     backbone: str = "resnet50"  #: paper: ResNet-50; "resnet18" and "resnet-small" (CPU presets) are ours
+    #: ours: the four stage widths of the "resnet-small" trunk; None keeps :data:`dmmlib.model.SMALL_WIDTHS`. The
+    #: torchvision backbones have their own widths and refuse this. Capacity is what the small presets' models lack
+    #: most (notebook 05's fit diagnosis), so it is the first lever of a retune.
+    trunk_widths: tuple[int, ...] | None = None
     #: ours: what the trunk starts from. The paper says only "initialized parameters" (FACTS §2), but its 91.70%
     #: after 15 epochs at lr 0.001 is what ImageNet-initialised ResNet-50s reach on CelebA, not what one trained from
     #: scratch at that rate reaches: the paper preset sets "imagenet" (torchvision's IMAGENET1K_V1 weights; why V1:
@@ -156,6 +160,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("objective_hidden", "subjective_hidden", "landmark_hidden", "input_size"):
             setattr(self, name, tuple(int(v) for v in getattr(self, name)))
+        if self.trunk_widths is not None:
+            self.trunk_widths = tuple(int(v) for v in self.trunk_widths)
         if isinstance(self.groups, dict):
             self.groups = AttributeGroups(tuple(self.groups["objective"]), tuple(self.groups["subjective"]))
         get_variant(self.variant)  # an unknown name fails here, listing the valid ones

@@ -93,14 +93,19 @@ def _torchvision_trunk(resnet: torchvision.models.ResNet) -> nn.Sequential:
     return trunk
 
 
-def build_trunk(backbone: str) -> nn.Sequential:
-    """A randomly initialised trunk; ``.out_channels`` is its feature-map depth."""
+def build_trunk(backbone: str, widths: Sequence[int] | None = None) -> nn.Sequential:
+    """A randomly initialised trunk; ``.out_channels`` is its feature-map depth. ``widths``: the four stage widths
+    of "resnet-small" (None: :data:`SMALL_WIDTHS`); the torchvision ResNets keep their own."""
+    if widths is not None and backbone != "resnet-small":
+        raise ValueError(f"trunk_widths applies to the 'resnet-small' backbone only, not {backbone!r}")
+    if widths is not None and (len(widths) != 4 or min(widths) < 1):
+        raise ValueError(f"trunk_widths must be four positive stage widths, got {tuple(widths)}")
     if backbone == "resnet50":
         return _torchvision_trunk(torchvision.models.resnet50(weights=None))
     if backbone == "resnet18":
         return _torchvision_trunk(torchvision.models.resnet18(weights=None))
     if backbone == "resnet-small":
-        return SmallResNet()
+        return SmallResNet(SMALL_WIDTHS if widths is None else widths)
     raise ValueError(f"unknown backbone {backbone!r}; valid backbones: {', '.join(BACKBONES)}")
 
 
@@ -119,6 +124,7 @@ class DMMNet(nn.Module):
         head_dropout: float = 0.0,
         spp_levels_objective: int = 1,
         spp_levels_subjective: int = 3,
+        trunk_widths: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
         self.spec = get_variant(variant)
@@ -126,7 +132,7 @@ class DMMNet(nn.Module):
         self.backbone = backbone
         self.num_landmarks = num_landmarks
         self.groups = groups
-        self.trunk = build_trunk(backbone)
+        self.trunk = build_trunk(backbone, trunk_widths)
         channels = self.trunk_channels = self.trunk.out_channels
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)

@@ -158,3 +158,18 @@ def test_imagenet_offline_names_the_local_file_alternative(monkeypatch, tmp_path
 def test_small_trunk_has_no_imagenet_weights():
     with pytest.raises(ValueError, match="resnet50"):
         build_model(pretrained="imagenet", **SMALL)
+
+
+def test_small_trunk_widths_set_the_feature_depth_and_the_heads_follow():
+    model = build_model("DMM-CNN", **SMALL, trunk_widths=(8, 16, 24, 40))
+    assert model.trunk_channels == 40
+    assert [getattr(model.trunk, f"layer{i}").conv1.out_channels for i in (1, 2, 3, 4)] == [8, 16, 24, 40]
+    out = model(torch.zeros(2, 3, 64, 52, dtype=torch.uint8))
+    assert out.attributes.shape == (2, 40)
+
+
+def test_trunk_widths_are_refused_for_torchvision_backbones_and_bad_shapes():
+    with pytest.raises(ValueError, match="'resnet-small' backbone only"):
+        build_model(backbone="resnet18", trunk_widths=(8, 16, 24, 40))
+    with pytest.raises(ValueError, match="four positive stage widths"):
+        build_model(**SMALL, trunk_widths=(8, 16, 24))

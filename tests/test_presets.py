@@ -124,3 +124,9 @@ def test_the_paper_presets_fine_tuning_settings_are_recorded_there():
 def test_a_flip_probability_outside_0_1_is_refused():
     with pytest.raises(ValueError, match="flip_probability must be in"):
         TrainConfig(flip_probability=1.5)
+
+
+def test_trunk_widths_enter_a_run_name_only_when_set():
+    teach = TrainConfig(**presets.PRESETS["teach"].train)
+    assert teach.trunk_widths is None
+    assert pipeline.run_name(teach.replace(trunk_widths=(32, 64, 128, 256))) != pipeline.run_name(teach)

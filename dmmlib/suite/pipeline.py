@@ -36,7 +36,8 @@ _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_in
 #: Config fields added after runs were cached, whose default reproduces what those runs computed: they enter a
 #: run's key only when set to something else, so the runs cached before they existed keep their names. A field
 #: added later goes here when its default keeps the old behaviour (tests/test_presets.py pins some names).
-_KEY_ONLY_IF_CHANGED = frozenset({"flip_probability", "lfwa_crop_to_aspect", "aw_schedule", "aw_sample_size"})
+_KEY_ONLY_IF_CHANGED = frozenset({"flip_probability", "lfwa_crop_to_aspect", "aw_schedule", "aw_sample_size",
+                                  "trunk_widths"})  # fmt: skip
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in _KEY_ONLY_IF_CHANGED}
 COMPLETE = "complete.json"
 
