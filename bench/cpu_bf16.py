@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from bench.common import CPU_CLOCK, interleaved, median_ratio, record, rounded, single_thread
+from bench.common import CPU_CLOCK, command_line, interleaved, median_ratio, record, rounded, single_thread
 from bench.step_time_cpu import make_trainer
 from dmmlib.suite import presets
 
@@ -65,8 +65,6 @@ def run(batch: int = 64, rounds: int = 5) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.common import command_line
-
     return command_line("cpu_bf16", run, __doc__, argv)
 
 

@@ -112,7 +112,7 @@ class Evidence:
 
     def summary(self, notebook: str, metric: str = "accuracy", scope: str = "all") -> pd.DataFrame:
         """Per run of ``notebook`` (a stem prefix): n, mean, sd and 95% interval over seeds, best first."""
-        part = _select(self.values, notebook, metric, scope)
+        part = select(self.values, notebook, metric, scope)
         table = stats.summarise(part)
         return table.sort_values("mean", ascending=False).set_index("run")[["n", "mean", "ci_low", "ci_high"]]
 
@@ -132,7 +132,8 @@ def stale_settings(about: dict[str, Any]) -> list[str]:
             for key in sorted(set(now) | set(then)) if now.get(key) != then.get(key)]  # fmt: skip
 
 
-def _select(values: pd.DataFrame, notebook: str, metric: str, scope: str) -> pd.DataFrame:
+def select(values: pd.DataFrame, notebook: str, metric: str, scope: str) -> pd.DataFrame:
+    """The rows of stored values for notebooks whose stem starts with ``notebook``, one metric and scope."""
     keep = (values["notebook"].astype(str).str.startswith(notebook) & (values["metric"] == metric)
             & (values["scope"] == scope))  # fmt: skip
     return values[keep]
@@ -167,7 +168,7 @@ def ranking_sentences(evidence: Evidence, notebook: str, metric: str = "accuracy
     bounds = []
     for label, reference in (("always answering the majority class", "majority_accuracy"),
                              ("the ceiling (the best any model can reach)", "ceiling_accuracy")):  # fmt: skip
-        ref = _select(evidence.values, notebook, reference, "all")["value"]
+        ref = select(evidence.values, notebook, reference, "all")["value"]
         if len(ref) and not ref.isna().all():
             bounds.append(f"{label} scores {100 * ref.mean():.2f}")
     if bounds:
@@ -302,9 +303,9 @@ def collapse_sentence(evidence: Evidence, below: float = 0.01) -> str:
         low = g[g["lambda_mean"] < below]
         firsts.append(f"seed {seed}: " + (f"iteration {int(low['iteration'].iloc[0])}" if len(low) else "never"))
     text = f"Eq. 4 as printed: mean lambda first below {below} at " + "; ".join(firsts) + "."
-    accuracy = _select(evidence.values, "05", "accuracy", "all")
+    accuracy = select(evidence.values, "05", "accuracy", "all")
     literal = accuracy[accuracy["run"] == "DMM-CNN, Eq. 4 as printed"]["value"]
-    majority = _select(evidence.values, "05", "majority_accuracy", "all")["value"]
+    majority = select(evidence.values, "05", "majority_accuracy", "all")["value"]
     if len(literal) and len(majority):
         text += (f" Its mean test accuracy: {100 * literal.mean():.2f}% (mean over {len(literal)} seeds), against "
                  f"{100 * majority.mean():.2f}% for always answering the majority class.")  # fmt: skip

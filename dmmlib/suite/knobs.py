@@ -53,7 +53,7 @@ class Knob:
     premise: str
     #: the sign of the change in the mechanism's effect (better - worse) that the premise predicts for the changed
     #: value: +1 a rise, -1 a fall. It restates the premise's sentence, which was fixed before any run.
-    expected: int = 1
+    expected: int
 
     def generator_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :func:`dmmlib.data.synthetic.generate` for the changed value."""
@@ -179,8 +179,7 @@ def premise_verdict(knob: Knob, low: float, high: float) -> str:
 
 def seed_effects(values: pd.DataFrame, claim: Claim, metric: str = "accuracy", scope: str = "all") -> pd.Series:
     """Per seed, the paired difference ``better - worse`` of ``claim`` in points (seeds where both ran)."""
-    part = values[values["notebook"].astype(str).str.startswith(claim.notebook) & (values["metric"] == metric)
-                  & (values["scope"] == scope)]  # fmt: skip
+    part = evidence.select(values, claim.notebook, metric, scope)
     wide = part.pivot_table(index="seed", columns="run", values="value", aggfunc="first")
     if claim.better not in wide or claim.worse not in wide:
         return pd.Series(dtype=float)
