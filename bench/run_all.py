@@ -29,6 +29,7 @@ import torch
 from bench import (
     cpu_bf16,
     data_pipeline,
+    decoded_cache,
     landmark_scale,
     notebook_suite,
     step_time_cpu,
@@ -55,6 +56,8 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
             train_batch=2 if q else 8, val_batch=4 if q else 16, rounds=2 if q else 5
         ),
         "data_pipeline": lambda: data_pipeline.run(num=24 if q else 96, rounds=2 if q else 15),
+        # the share of a teach training spent decoding the same images again, which the cache removes
+        "decoded_cache": lambda: decoded_cache.run(num=24 if q else 256, batch=8 if q else 64, rounds=2 if q else 5),
         # what a replicator waits for: dlib's landmarks of all CelebA / LFWA images through the cache, in minutes on
         # 2 cores (measured at two sizes on real faces, extrapolated per image: bench/landmark_scale.py)
         "landmarks_celeba": lambda: landmark_scale.celeba(*((40, 80) if q else (400, 3200)), scratch=scratch),

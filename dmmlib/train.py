@@ -65,7 +65,8 @@ CONFIG_NAME = "config.json"
 #: Fields that may differ between a checkpoint's config and the config that resumes it.
 RESUMABLE_CHANGES = frozenset(
     {"epochs", "device", "amp", "channels_last", "compile", "num_workers", "persistent_workers", "fused_optimizer",
-     "checkpoint_interval", "log_interval", "val_batch_size", "pretrained", "collapse_warning_share"}
+     "checkpoint_interval", "log_interval", "val_batch_size", "pretrained", "collapse_warning_share",
+     "image_cache_mb"}
 )  # fmt: skip
 
 

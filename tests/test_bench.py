@@ -130,6 +130,14 @@ def test_cpu_bf16_times_both_precisions_of_both_models():
     assert entry["ratio"] > 0 and entry["met"] is None
 
 
+def test_decoded_cache_times_an_epoch_with_and_without_the_cache():
+    from bench import decoded_cache
+
+    entry = decoded_cache.run(num=24, batch=8, rounds=1)
+    assert set(entry["raw"]["seconds"]) == {"uncached", "cached"}
+    assert entry["ratio"] > 0 and entry["goal"] == f"<= {decoded_cache.GOAL:g}"
+
+
 # --- landmarks at dataset scale: what a replicator waits for ---------------------------------------------------------
 
 

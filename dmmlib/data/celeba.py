@@ -34,10 +34,11 @@ from dmmlib.data.celeba_format import (
     read_landmarks_68,
     read_partition,
 )
+from dmmlib.data.decoded_cache import DecodedCache
 from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
 from dmmlib.data.filecheck import looks_like
 from dmmlib.data.image_store import ImageStore, zip_prefix
-from dmmlib.data.transforms import Transform, decode_resized, to_uint8_tensor
+from dmmlib.data.transforms import ResizeFlip, Transform, decode_resized, to_uint8_tensor
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
 
 __all__ = [
@@ -232,6 +233,9 @@ class CelebA(Dataset):
     ``transform``: see :mod:`dmmlib.data.transforms`; ``None`` keeps the full-size image.
     ``skip_corrupt``: replace an undecodable image by the next decodable one and record it in :attr:`skipped`
     (instead of raising :class:`CorruptImageError`).
+    ``cache_mb``: keep the split's decoded, resized images in memory when they fit in this many MiB (0, the
+    default: never), for a :class:`~dmmlib.data.transforms.ResizeFlip` transform; results are unchanged
+    (:mod:`dmmlib.data.decoded_cache`).
     """
 
     def __init__(
@@ -245,6 +249,7 @@ class CelebA(Dataset):
         landmark_cache_dir: str | os.PathLike[str] | None = None,
         landmark_workers: int = 1,
         check_images: bool = True,
+        cache_mb: float = 0.0,
     ) -> None:
         if split not in (*SPLIT_IDS, "all"):
             raise ValueError(f"split must be 'train', 'valid', 'test' or 'all', got {split!r}")
@@ -272,6 +277,7 @@ class CelebA(Dataset):
         self.filenames = [filenames[i] for i in keep]
         self.attributes = torch.from_numpy(values[keep])
         self.store = ImageStore(self.files.images, self.files.zip_prefix)
+        self.decoded = DecodedCache(len(keep), cache_mb)
         if check_images:
             self._check_images()
         self._landmark_request = landmarks
@@ -370,16 +376,22 @@ class CelebA(Dataset):
     def _load(self, index: int, points: np.ndarray | None) -> tuple[torch.Tensor, np.ndarray]:
         name = self.filenames[index]
         try:
-            image = self.store.open(name)
-            if points is None:
-                coords = np.zeros(2 * NUM_POINTS, dtype=np.float32)
-            else:
-                coords = normalise(points, *image.size)  # pixels of the image as stored
+            if isinstance(self.transform, ResizeFlip):
+                prepared = self.decoded.get(index, lambda: self.transform.prepare(*self._open(name, points)))
+                return self.transform.augment(*prepared)
+            image, coords = self._open(name, points)
             if self.transform is None:
                 return to_uint8_tensor(decode_resized(image, None)), coords
             return self.transform(image, coords)
         except (OSError, SyntaxError, EOFError, zipfile.BadZipFile, Image.DecompressionBombError) as exc:
             raise CorruptImageError(self.store.describe(name), exc) from exc
+
+    def _open(self, name: str, points: np.ndarray | None) -> tuple[Image.Image, np.ndarray]:
+        """The image (opened, not decoded) and its landmarks normalised to the image as stored."""
+        image = self.store.open(name)
+        if points is None:
+            return image, np.zeros(2 * NUM_POINTS, dtype=np.float32)
+        return image, normalise(points, *image.size)
 
     def __getitem__(self, index: int) -> dict:
         if self._landmark_request == "build" and self._points is None:

@@ -28,9 +28,10 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from dmmlib.attributes import ATTRIBUTES
+from dmmlib.data.decoded_cache import DecodedCache
 from dmmlib.data.errors import CorruptImageError, DataFormatError, MissingImageError
 from dmmlib.data.lfwa_format import read_indices, read_lfw_att_40, write_indices, write_lfw_att_40
-from dmmlib.data.transforms import Transform, decode_resized, to_uint8_tensor
+from dmmlib.data.transforms import ResizeFlip, Transform, decode_resized, to_uint8_tensor
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
 
 VERSION_FOLDERS = {"original": "lfw", "deep-funneled": "lfw-deepfunneled"}
@@ -75,6 +76,10 @@ class LFWA(Dataset):
       training leaves out of Eq. 1 when ``TrainConfig.mask_placeholder_landmarks`` is set (the paper preset's
       fine-tuning sets it);
     * ``{version: (points (N, 68, 2) pixels, sources (N,))}`` indexed like the ``name`` list of ``lfw_att_40.mat``.
+
+    ``cache_mb``: keep the split's decoded, resized images in memory when they fit in this many MiB (0, the
+    default: never), for a :class:`~dmmlib.data.transforms.ResizeFlip` transform
+    (:mod:`dmmlib.data.decoded_cache`).
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class LFWA(Dataset):
         *,
         landmark_cache_dir: str | os.PathLike[str] | None = None,
         landmark_workers: int = 1,
+        cache_mb: float = 0.0,
     ) -> None:
         if split not in ("train", "test"):
             raise ValueError(
@@ -115,6 +121,7 @@ class LFWA(Dataset):
         self.split, self.versions, self.transform = split, versions, transform
         self.items = [(v, int(i)) for v in versions for i in chosen]
         self._chosen = np.asarray(chosen, dtype=np.int64)
+        self.decoded = DecodedCache(len(self.items), cache_mb)
         self._landmark_request = landmarks
         self._landmark_cache_dir = landmark_cache_dir
         self._landmark_workers = landmark_workers
@@ -176,17 +183,24 @@ class LFWA(Dataset):
         version, i = self.items[index]
         path = self.root / VERSION_FOLDERS[version] / self.image_names[i]
         pair = self.landmarks.get(version)
-        try:
+        placeholder = pair is None or not np.isfinite(pair[0][i]).all()  # none, or no face found: the centre
+        source = int(LandmarkSource.MEAN_SHAPE) if pair is None else int(pair[1][i])
+
+        def opened() -> tuple[Image.Image, np.ndarray]:
             image = Image.open(path)
-            if pair is None or not np.isfinite(pair[0][i]).all():  # none, or no face anywhere: the centre
-                source = int(LandmarkSource.MEAN_SHAPE) if pair is None else int(pair[1][i])
-                coords = np.zeros(2 * NUM_POINTS, np.float32)
-            else:
-                coords, source = normalise(pair[0][i], *image.size), int(pair[1][i])
-            if self.transform is None:
+            if placeholder:
+                return image, np.zeros(2 * NUM_POINTS, np.float32)
+            return image, normalise(pair[0][i], *image.size)
+
+        try:
+            if isinstance(self.transform, ResizeFlip):
+                prepared = self.decoded.get(index, lambda: self.transform.prepare(*opened()))
+                tensor, coords = self.transform.augment(*prepared)
+            elif self.transform is None:
+                image, coords = opened()
                 tensor = to_uint8_tensor(decode_resized(image, None))
             else:
-                tensor, coords = self.transform(image, coords)
+                tensor, coords = self.transform(*opened())
         except (OSError, SyntaxError, EOFError, zipfile.BadZipFile) as exc:
             raise CorruptImageError(str(path), exc) from exc
         return {

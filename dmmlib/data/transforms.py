@@ -137,20 +137,29 @@ class ResizeFlip:
         self.crop_to_aspect = crop_to_aspect
 
     def __call__(self, image: Image.Image, landmarks: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        return self.augment(*self.prepare(image, landmarks))
+
+    def prepare(self, image: Image.Image, landmarks: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        """The deterministic part: decode (cut to the aspect ratio if asked), resize; landmarks follow.
+
+        Its result is the same every epoch, so :class:`~dmmlib.data.decoded_cache.DecodedCache` may keep it.
+        """
         crop = crop_fraction(image.size, self.size) if self.crop_to_aspect else None
         stored = crop is None and (self.size is None or self.size == (image.size[1], image.size[0]))
         tensor = decode_jpeg_tensor(image) if stored else None
         if tensor is None:
-            image = decode_resized(image, self.size, crop)
+            tensor = to_uint8_tensor(decode_resized(image, self.size, crop))
         landmarks = np.asarray(landmarks, dtype=np.float32)
         if crop is not None:
             landmarks = crop_landmarks(landmarks, crop)
-        flip = self.flip_p > 0 and torch.rand(()).item() < self.flip_p
-        if flip:
-            landmarks = flip_normalised(landmarks).astype(np.float32)
-        if tensor is None:
-            return to_uint8_tensor(image, flip), landmarks
-        return (tensor.flip(2) if flip else tensor), landmarks
+        return tensor, landmarks
+
+    def augment(self, tensor: torch.Tensor, landmarks: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        """The random part: mirror with probability ``flip_p``, one draw from torch's generator per sample
+        (none when ``flip_p`` is 0). Returns new arrays when it flips; never changes its inputs."""
+        if self.flip_p > 0 and torch.rand(()).item() < self.flip_p:
+            return tensor.flip(2), flip_normalised(landmarks).astype(np.float32)
+        return tensor, landmarks
 
     def __repr__(self) -> str:
         crop = ", crop_to_aspect=True" if self.crop_to_aspect else ""

@@ -32,7 +32,7 @@ from dmmlib.weighting import describe_aw as weighting_aw
 
 #: Config fields that do not change what a run computes (and so do not enter its folder name).
 _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_interval", "val_batch_size",
-                         "compile", "epochs", "collapse_warning_share"})  # fmt: skip
+                         "compile", "epochs", "collapse_warning_share", "image_cache_mb"})  # fmt: skip
 #: Config fields added after runs were cached, whose default reproduces what those runs computed: they enter a
 #: run's key only when set to something else, so the runs cached before they existed keep their names. A field
 #: added later goes here when its default keeps the old behaviour (tests/test_presets.py pins some names).
@@ -75,9 +75,9 @@ def celeba_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = Fa
                  else transforms.eval_transform(cfg.input_size))  # fmt: skip
     root = celeba_root(ctx, progress=progress)
     if ctx.preset.data == "real":
-        return CelebA(root, split, transform, landmarks="build",
-                      landmark_cache_dir=ctx.run_dir / "cache", landmark_workers=provenance.usable_cores())  # fmt: skip
-    return CelebA(root, split, transform, landmarks="file")
+        return CelebA(root, split, transform, landmarks="build", landmark_cache_dir=ctx.run_dir / "cache",
+                      landmark_workers=provenance.usable_cores(), cache_mb=cfg.image_cache_mb)  # fmt: skip
+    return CelebA(root, split, transform, landmarks="file", cache_mb=cfg.image_cache_mb)
 
 
 def lfwa_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False) -> LFWA:
@@ -91,8 +91,9 @@ def lfwa_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = Fals
     root = lfwa_root(ctx)
     if ctx.preset.data == "real":
         return LFWA(root, split, transform=transform, landmarks="build", landmark_cache_dir=ctx.run_dir / "cache",
-                    landmark_workers=provenance.usable_cores())  # fmt: skip
-    return LFWA(root, split, transform=transform, landmarks=lfwa.synthetic_landmarks(root))
+                    landmark_workers=provenance.usable_cores(), cache_mb=cfg.image_cache_mb)  # fmt: skip
+    return LFWA(root, split, transform=transform, landmarks=lfwa.synthetic_landmarks(root),
+                cache_mb=cfg.image_cache_mb)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------------ runs
