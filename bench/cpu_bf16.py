@@ -13,29 +13,14 @@ accuracy, which a switch of precision changes and which only trained runs can sh
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from bench.common import CPU_CLOCK, command_line, interleaved, median_ratio, record, rounded, single_thread
 from bench.step_time_cpu import make_trainer
+from dmmlib.device import native_bf16_flags
 from dmmlib.suite import presets
-
-#: CPU flags that give bf16 arithmetic in hardware (Linux names)
-NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
-
-
-def native_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
-    """The flags of :data:`NATIVE_BF16_FLAGS` this CPU reports (empty where none, or where the file is missing)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return []
-    flags = next(
-        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []
-    )
-    return [flag for flag in NATIVE_BF16_FLAGS if flag in flags]
 
 
 def run(batch: int = 64, rounds: int = 5) -> dict[str, Any]:

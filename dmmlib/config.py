@@ -137,7 +137,10 @@ class TrainConfig:
     # --- engineering -------------------------------------------------------------------------------------------
     seed: int = 0
     device: str = "auto"  #: "auto" = CUDA when available, else CPU
-    amp: str | bool = "auto"  #: "auto" = bf16 autocast on CUDA, off on CPU
+    #: "auto" = bf16 autocast on CUDA, off on the CPU; "native" = also on a CPU with bf16 arithmetic in hardware
+    #: (AMX, AVX512-BF16: dmmlib.device.native_bf16_flags), where a teach training step took about half its
+    #: float32 time (bench/cpu_bf16.py); True / False = always / never
+    amp: str | bool = "auto"
     channels_last: str | bool = "auto"  #: "auto" = on (faster convolutions on CUDA and on the CPU, measured)
     compile: bool = False  #: torch.compile the model (slow start, faster steps on GPU)
     num_workers: int = 0  #: DataLoader workers
@@ -149,9 +152,10 @@ class TrainConfig:
     #: Falls back to the plain implementation where the device has no fused kernel.
     fused_optimizer: bool = True
     #: keep each split's decoded, resized images in memory when the whole split fits in this many MiB
-    #: (0: never). Decoding and resizing took about a third of a teach training on 2 CPU cores; the cache
-    #: leaves the random flip to every read, so results are unchanged (dmmlib.data.decoded_cache). Teach's
-    #: training split takes ~92 MiB; real CelebA at 218 x 178 (~19 GB) is never cached.
+    #: (0: never). Decoding and resizing again took a fifth of a teach epoch on one thread (bench/decoded_cache.py)
+    #: and about a third on two, where the steps use both cores and the decoding one; the cache leaves the random
+    #: flip to every read, so results are unchanged (dmmlib.data.decoded_cache). Teach's training split takes
+    #: ~92 MiB; real CelebA at 218 x 178 (~19 GB) is never cached.
     image_cache_mb: float = 1024
     checkpoint_interval: int = 1000  #: iterations between checkpoints (one is always written at the end)
     log_interval: int = 50  #: iterations between progress-bar loss readings (each one is a device sync)
@@ -180,6 +184,8 @@ class TrainConfig:
             raise ValueError(
                 f"TrainConfig.collapse_warning_share must be in [0, 1), got {self.collapse_warning_share!r}"
             )
+        if self.amp not in ("auto", "native", True, False):
+            raise ValueError(f"TrainConfig.amp must be 'auto', 'native', True or False, got {self.amp!r}")
         if not float(self.image_cache_mb) >= 0:
             raise ValueError(
                 f"TrainConfig.image_cache_mb must be >= 0 (0 turns the cache off), got {self.image_cache_mb}"

@@ -8,7 +8,9 @@ configurable through :class:`dmmlib.config.TrainConfig` (``device``, ``amp``, ``
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,15 +23,47 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
+#: CPU flags that give bf16 arithmetic in hardware (Linux names: Intel AMX, AVX512-BF16)
+NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def native_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """The flags of :data:`NATIVE_BF16_FLAGS` this CPU reports (empty where none, or where the file is missing:
+    macOS and Windows have no ``/proc/cpuinfo``, so they compute in float32 under ``amp="native"``)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return []
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return [flag for flag in NATIVE_BF16_FLAGS if flag in flags]
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """Whether this machine's CPU does bf16 arithmetic in hardware (read once per process)."""
+    return bool(native_bf16_flags())
+
+
 def _auto(flag: str | bool, device: torch.device) -> bool:
-    return device.type == "cuda" if flag == "auto" else bool(flag)
+    if flag == "auto":
+        return device.type == "cuda"
+    if flag == "native":
+        return device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bf16())
+    return bool(flag)
 
 
 def autocast(device: torch.device, amp: str | bool = "auto") -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA when ``amp`` is "auto" or True; no-op otherwise."""
+    """bf16 autocast: on CUDA for ``amp="auto"``; on CUDA and on a CPU with native bf16 arithmetic for
+    ``"native"`` (where a CPU without it would emulate bf16, slower than float32); always for True; never for
+    False."""
     if _auto(amp, device):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def precision(device: torch.device, amp: str | bool = "auto") -> str:
+    """What a run with ``amp`` computes in on ``device``: ``"bf16 autocast"`` or ``"float32"``."""
+    return "bf16 autocast" if _auto(amp, device) else "float32"
 
 
 def use_channels_last(device: torch.device, flag: str | bool = "auto") -> bool:

@@ -112,14 +112,14 @@ def test_landmark_paths_agree_on_real_faces():
 
 
 def test_native_bf16_flags_are_read_from_the_cpu_flags_line(tmp_path):
-    from bench import cpu_bf16
+    from dmmlib.device import native_bf16_flags
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n")
-    assert cpu_bf16.native_bf16_flags(cpuinfo) == ["avx512_bf16"]
+    assert native_bf16_flags(cpuinfo) == ["avx512_bf16"]
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2\n")
-    assert cpu_bf16.native_bf16_flags(cpuinfo) == []
-    assert cpu_bf16.native_bf16_flags(tmp_path / "missing") == []
+    assert native_bf16_flags(cpuinfo) == []
+    assert native_bf16_flags(tmp_path / "missing") == []
 
 
 def test_cpu_bf16_times_both_precisions_of_both_models():

@@ -1,7 +1,8 @@
 """Decoded, resized images of one split kept in memory from one epoch to the next.
 
-Reading an image (open, decode the JPEG, resize) does the same work every epoch. On the teach preset it was about a
-third of a training's time on 2 CPU cores (``bench/decoded_cache.py`` measures the ratio). The cache keeps what the
+Reading an image (open, decode the JPEG, resize) does the same work every epoch. On the teach preset it was a fifth
+of an epoch on one thread (``bench/decoded_cache.py``, side by side) and about a third on 2 cores, where the steps
+use both cores and the loader one (profiled: 5.5 s of a 14.4 s epoch). The cache keeps what the
 deterministic part of a transform returns (:meth:`dmmlib.data.transforms.ResizeFlip.prepare`: the resized uint8
 tensor and its landmarks); the random part (:meth:`~dmmlib.data.transforms.ResizeFlip.augment`, the flip) runs on
 every read and draws from torch's generator exactly as without the cache, so a run computes the same numbers with
