@@ -1,9 +1,8 @@
 """A training step of the teach preset's models with bf16 autocast on the CPU against float32, side by side.
 
 ``TrainConfig.amp = "auto"`` keeps the CPU in float32. On a CPU with native bf16 arithmetic (Intel AMX or
-AVX512-BF16) oneDNN runs bf16 convolutions much faster, which is the lever a retune of the teach preset would need:
-its models stop short of the ceiling for lack of training within the lab's 30 minutes (notebook 05's fit
-diagnosis). The figure is the median over interleaved rounds of bf16 step time / float32 step time for DMM-CNN
+AVX512-BF16) oneDNN runs bf16 convolutions much faster; the teach preset uses it there (``amp="native"``), which is
+what lets it train on twice the images within the lab's 30 minutes. The figure is the median over interleaved rounds of bf16 step time / float32 step time for DMM-CNN
 and Baseline at the teach preset's input, batch and head sizes, one thread. No goal: a speed-up says nothing about
 accuracy, which a switch of precision changes and which only trained runs can show.
 

@@ -104,7 +104,7 @@ PRESETS: dict[str, Preset] = {
         name="teach",
         description="synthetic, 10,000 96 px images, small trunk, paper head shapes scaled down",
         data="synthetic",
-        # ours: 10,000 images (8,032 to train) rather than 5,000. At 5,000 the preset's Baseline stopped 5.4 points
+        # ours: 10,000 images (8,034 to train) rather than 5,000. At 5,000 the preset's Baseline stopped 5.4 points
         # below the ceiling, and trained longer it overfitted (9 attributes at 20 epochs) before it got within 3;
         # with twice the images, 10 epochs (the same number of steps as 20 epochs on half the images) left it 2.88
         # points below the ceiling with no attribute overfitted (seed 0, bf16; the stored record has every seed).
