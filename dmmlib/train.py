@@ -71,7 +71,11 @@ RESUMABLE_CHANGES = frozenset(
 
 
 class NonFiniteLossError(RuntimeError):
-    """The training loss became NaN or inf."""
+    """The training loss became NaN or inf, first at ``iteration``."""
+
+    def __init__(self, message: str, iteration: int = -1) -> None:
+        super().__init__(message)
+        self.iteration = iteration
 
 
 class AttributeShareWarning(UserWarning):
@@ -317,8 +321,8 @@ class _Trainer:
         if bad >= 0:
             raise NonFiniteLossError(
                 f"training loss is NaN or inf at iteration {bad}; the last good checkpoint in {self.run_dir} "
-                "is kept (try a lower lr)"
-            )
+                "is kept (try a lower lr)", iteration=bad,
+            )  # fmt: skip
 
     # --- Algorithm 1 ------------------------------------------------------------------------------------------
     def epoch_number(self, iteration: int) -> int:

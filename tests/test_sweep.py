@@ -7,6 +7,7 @@ by the tests that only read it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -393,3 +394,29 @@ def test_evidence_sentences_come_from_the_stored_numbers(finished, tmp_path):
     paired_diff = stats.paired(stored.values.query("notebook.str.startswith('06')"), "Baseline")
     row = paired_diff.query("metric == 'accuracy' and scope == 'all'").iloc[0]
     assert heads["mean"] == pytest.approx(100 * row["mean"]) and f"{heads['mean']:+.2f}" in heads["sentence"]
+
+
+def test_a_run_reported_as_diverged_is_listed_and_left_out_of_the_record(finished, tmp_path):
+    import shutil
+
+    from dmmlib.suite import evidence
+
+    folder = shutil.copytree(finished["folder"], tmp_path / "smoke-seeds", symlinks=True)
+    point = folder / "SEED=1" / "runs" / "smoke"
+    results_path = point / "results" / "06_run_ablations.json"
+    saved = json.loads(results_path.read_text())
+    saved["results"]["diverged"] = {"DMM-CNN": {"iteration": 12, "error": "NaN", "lambda_max": 21.5, "lr": 0.003}}
+    saved["results"][stats.RESULTS_KEY] = [r for r in saved["results"][stats.RESULTS_KEY] if r["run"] != "DMM-CNN"]
+    saved["results"]["summary"].pop("DMM-CNN mean accuracy")
+    results_path.write_text(json.dumps(saved))
+    (run_dir,) = [d for d in (point / "models").iterdir() if d.name.startswith("DMM-CNN-")]
+    (run_dir / evidence.DIVERGED_MARKER).write_text("{}")
+
+    evidence.export("smoke-seeds", folder, out_root=tmp_path / "out")
+    stored = evidence.load("smoke-seeds", root=tmp_path / "out")
+    assert stored.diverged == [{"seed": 1, "notebook": "06_run_ablations", "run": "DMM-CNN", "iteration": 12,
+                                "lambda_max": 21.5, "lr": 0.003}]  # fmt: skip
+    assert stored.summary("06").loc["DMM-CNN", "n"] == 2 and stored.summary("06").loc["Baseline", "n"] == 3
+    assert not ((stored.updates["seed"] == 1) & (stored.updates["variant"] == "DMM-CNN")).any()
+    sentence = evidence.ranking_sentences(stored, "06")[-1]
+    assert "DMM-CNN at seed 1 (iteration 12; largest Eq. 4 weight 21.5" in sentence

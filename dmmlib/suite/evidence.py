@@ -39,6 +39,8 @@ from dmmlib.suite.stats import Claim
 #: The record notebooks 05-07 read: the teach preset over seeds (``sweeps/evidence-teach.yml``).
 TEACH_RECORD = "evidence-teach"
 VALUES_CSV, HISTORIES_JSON, ABOUT_JSON = "values.csv", "histories.json", "about.json"
+#: the file that marks a run folder whose training diverged (written by :func:`dmmlib.suite.pipeline._train_once`)
+DIVERGED_MARKER = "diverged.json"
 #: Metrics kept: mean accuracy and the two reference rows that frame it.
 KEPT_METRICS = ("accuracy", "majority_accuracy", "ceiling_accuracy", "balanced_accuracy")
 #: Per-update history entries kept (scalars) and per-attribute ones reduced to mean / min / max.
@@ -100,12 +102,21 @@ class Evidence:
         """Why the record no longer describes today's preset (empty: it does): every setting that changed."""
         return stale_settings(self.about)
 
+    @property
+    def diverged(self) -> list[dict[str, Any]]:
+        """The runs whose training diverged (loss NaN or inf): seed, notebook, run label and what
+        :func:`dmmlib.suite.pipeline.divergence_info` recorded. They have no values at that seed."""
+        return list(self.about.get("diverged", []))
+
     @cached_property
     def updates(self) -> pd.DataFrame:
         """The stored per-update scalars as one long table (built once per record): seed, notebook run name,
-        variant, weighting, rescaled, and the kept scalars of each update."""
+        variant, weighting, rescaled, and the kept scalars of each update. Runs that diverged are left out: their
+        last update is not where training ended (:func:`divergence_sentence` reads them)."""
         rows = []
         for run in self.histories:
+            if run.get("diverged"):
+                continue
             ids = {k: run[k] for k in ("seed", "run", "variant", "weighting", "dynamic_normalise")}
             rows += [{**ids, **update} for update in run["updates"]]
         return pd.DataFrame(rows)
@@ -173,7 +184,27 @@ def ranking_sentences(evidence: Evidence, notebook: str, metric: str = "accuracy
             bounds.append(f"{label} scores {100 * ref.mean():.2f}")
     if bounds:
         lines.append("On the same test splits, " + " and ".join(bounds) + " (%).")
+    gone = divergence_sentence(evidence, notebook)
+    if gone:
+        lines.append(gone)
     return lines
+
+
+def divergence_sentence(evidence: Evidence, notebook: str = "") -> str:
+    """Which stored runs of ``notebook`` (all: "") diverged, at which seed and iteration, and how large the largest
+    Eq. 4 weight was at the update before; "" when none did. Their means and paired effects rest on the other seeds."""
+    parts = []
+    for entry in evidence.diverged:
+        if not str(entry.get("notebook", "")).startswith(notebook):
+            continue
+        text = f"{entry['run']} at seed {entry['seed']} (iteration {entry.get('iteration', '?')}"
+        if "lambda_max" in entry:
+            text += f"; largest Eq. 4 weight {entry['lambda_max']:.3g} at the update before"
+        parts.append(text + ")")
+    if not parts:
+        return ""
+    return ("Training diverged (loss NaN or inf), so these runs have no result at that seed and their means and "
+            "paired effects rest on the other seeds: " + "; ".join(parts) + ".")  # fmt: skip
 
 
 def effects(evidence: Evidence, components: Sequence[Claim], metric: str = "accuracy",
@@ -458,7 +489,10 @@ def export(name: str, sweep_folder: Path | None = None, out_root: Path | None = 
             cfg = json.loads((run_dir / "config.json").read_text())
             histories.append({"seed": seed, "run": run_dir.name, "variant": cfg.get("variant"),
                               "weighting": cfg.get("weighting"), "dynamic_normalise": cfg.get("dynamic_normalise"),
+                              "diverged": (run_dir / DIVERGED_MARKER).is_file(),
                               "updates": _history_record(json.loads((run_dir / "history.json").read_text()))})  # fmt: skip
+    diverged = [{"seed": seed, **entry} for point, seed in sorted(seed_of.items(), key=lambda item: item[1])
+                for entry in _divergences(folder / point / "runs" / info["resolved_preset"] / "results")]  # fmt: skip
     about = {
         "name": name,
         "description": info.get("description", ""),
@@ -467,6 +501,7 @@ def export(name: str, sweep_folder: Path | None = None, out_root: Path | None = 
                    if presets.PRESETS[info["resolved_preset"]].data == "synthetic" else "real CelebA/LFWA",
         "notebooks": [Path(n).stem for n in info["notebooks"]],
         "seeds": sorted(seed_of.values()),
+        "diverged": diverged,
         "preset_settings": preset_settings(info["resolved_preset"]),
         "commit": provenance.git_commit() or None,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -478,6 +513,16 @@ def export(name: str, sweep_folder: Path | None = None, out_root: Path | None = 
     atomic.write_json(out / HISTORIES_JSON, histories)
     atomic.write_json(out / ABOUT_JSON, about)
     return out
+
+
+def _divergences(results_dir: Path) -> list[dict[str, Any]]:
+    """The runs a point's notebooks reported as diverged (the ``diverged`` entry of their results files)."""
+    found = []
+    for path in sorted(results_dir.glob("*.json")) if results_dir.is_dir() else []:
+        reported = json.loads(path.read_text()).get("results", {}).get("diverged") or {}
+        found += [{"notebook": path.stem, "run": run, **{k: _round(v) for k, v in details.items() if k != "error"}}
+                  for run, details in reported.items()]  # fmt: skip
+    return found
 
 
 def _seed(point_dir: Path) -> int:

@@ -88,14 +88,24 @@ def session_for(preset: str, seed: int, knob: Knob) -> Session:
     return Session("knobs", presets.PRESETS[preset], seed, None, None, data_knobs=knob.generator_arguments())
 
 
-def run(preset: str, knob: Knob, seeds: Sequence[int], progress: bool = True) -> pd.DataFrame:
+def run(preset: str, knob: Knob, seeds: Sequence[int], progress: bool = True,
+        diverged: list[dict[str, Any]] | None = None) -> pd.DataFrame:  # fmt: skip
     """Train the knob's pair of variants at every seed on the changed data; per-seed mean metrics (the rows of
-    :func:`dmmlib.suite.stats.point_values`, plus ``knob`` and ``knob_value``)."""
+    :func:`dmmlib.suite.stats.point_values`, plus ``knob`` and ``knob_value``). A run that diverges has no rows;
+    it is printed and, when ``diverged`` is a list, appended to it (seed, run and what the run folder recorded)."""
     rows = []
     for seed in seeds:
         ctx = session_for(preset, seed, knob)
         for variant in (knob.mechanism.better, knob.mechanism.worse):
-            table = pipeline.evaluate(ctx, pipeline.ensure_trained(ctx, variant, progress=progress))
+            try:
+                trained = pipeline.ensure_trained(ctx, variant, progress=progress)
+            except pipeline.RunDiverged as failure:
+                print(f"knobs: {knob.name}={knob.value:g}, seed {seed}: {failure}", flush=True)
+                if diverged is not None:
+                    details = {k: v for k, v in failure.info.items() if k != "error"}
+                    diverged.append({"seed": seed, "run": variant, **details})
+                continue
+            table = pipeline.evaluate(ctx, trained)
             means = metrics.mean_table(table)
             for metric in evidence.KEPT_METRICS:
                 if metric in means:
@@ -110,8 +120,10 @@ def record_dir(preset: str) -> Path:
     return evidence.evidence_root() / RECORD.format(preset=preset)
 
 
-def save(preset: str, knob: Knob, values: pd.DataFrame, out: Path | None = None) -> Path:
-    """Merge one knob's values into the record (replacing that knob's earlier rows)."""
+def save(preset: str, knob: Knob, values: pd.DataFrame, out: Path | None = None,
+         diverged: Sequence[dict[str, Any]] = ()) -> Path:  # fmt: skip
+    """Merge one knob's values into the record (replacing that knob's earlier rows); ``diverged`` (from
+    :func:`run`) is kept in ``about.json`` beside the knob."""
     out = out or record_dir(preset)
     out.mkdir(parents=True, exist_ok=True)
     path = out / VALUES_CSV
@@ -127,7 +139,8 @@ def save(preset: str, knob: Knob, values: pd.DataFrame, out: Path | None = None)
                   "commit": provenance.git_commit() or None})  # fmt: skip
     about.setdefault("knobs", {})[knob.name] = {"value": knob.value, "default": knob.default,
                                                 "seeds": sorted(int(s) for s in values["seed"].unique()),
-                                                "mechanism": f"{knob.mechanism.better} - {knob.mechanism.worse}"}  # fmt: skip
+                                                "mechanism": f"{knob.mechanism.better} - {knob.mechanism.worse}",
+                                                "diverged": list(diverged)}  # fmt: skip
     atomic.write_json(about_path, about)
     return out
 
@@ -212,8 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     knob = KNOBS[args.knob]
-    values = run(args.preset, knob, args.seeds, progress=not args.no_progress)
-    out = save(args.preset, knob, values)
+    diverged: list[dict[str, Any]] = []
+    values = run(args.preset, knob, args.seeds, progress=not args.no_progress, diverged=diverged)
+    out = save(args.preset, knob, values, diverged=diverged)
     print(f"knobs: {knob.name}={knob.value:g}, seeds {args.seeds}: wrote {out / VALUES_CSV}")
     return 0
 

@@ -26,7 +26,7 @@ from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
 from dmmlib.model import describe_initialisation as model_initialisation
 from dmmlib.model import initialisation_key
-from dmmlib.suite import presets, provenance, weights
+from dmmlib.suite import evidence, presets, provenance, weights
 from dmmlib.suite.session import Session
 from dmmlib.weighting import describe_aw as weighting_aw
 
@@ -40,6 +40,8 @@ _KEY_ONLY_IF_CHANGED = frozenset({"flip_probability", "lfwa_crop_to_aspect", "aw
                                   "trunk_widths"})  # fmt: skip
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in _KEY_ONLY_IF_CHANGED}
 COMPLETE = "complete.json"
+#: marks a run whose training diverged (:class:`RunDiverged`); the evidence export reads it
+DIVERGED = evidence.DIVERGED_MARKER
 
 
 # --------------------------------------------------------------------------------------------------- datasets
@@ -139,12 +141,59 @@ def mark_complete(run_dir: Path, result: Any, **extra: Any) -> None:
                                                "validation_passes": result.validation_passes, **extra})  # fmt: skip
 
 
-def _train_once(name: str, run_dir: Path, cfg: TrainConfig, train_run: Callable[[Path], Any]) -> Run:
-    """The run in ``run_dir``: trained by ``train_run(run_dir)`` unless complete, marked, its history read."""
+class RunDiverged(RuntimeError):
+    """A run whose training loss became NaN or inf: an outcome of its settings, reported rather than hidden.
+
+    Training stops there (:class:`dmmlib.train.NonFiniteLossError`) and keeps the last good checkpoint; the run's
+    folder gets :data:`DIVERGED`, so asking for the same run again reports the divergence at once instead of
+    training into it again (delete that file to retry). ``info`` holds the iteration, the message and, from the
+    last update before it, the learning rate and the largest and mean Eq. 4 weight.
+    """
+
+    def __init__(self, name: str, run_dir: Path, info: dict[str, Any]) -> None:
+        self.name, self.run_dir, self.info = name, run_dir, info
+        super().__init__(self.sentence())
+
+    def sentence(self) -> str:
+        text = f"{self.name} diverged: training loss NaN or inf at iteration {self.info.get('iteration', '?')}"
+        if "lambda_max" in self.info:
+            text += (f"; at the update before, the largest Eq. 4 weight was {self.info['lambda_max']:.3g} (mean "
+                     f"{self.info['lambda_mean']:.3g}) at lr {self.info['lr']:.3g}")  # fmt: skip
+        return text + f" (run {self.run_dir.name}; delete {DIVERGED} there to train it again)"
+
+
+def divergence_info(error: Exception, run_dir: Path) -> dict[str, Any]:
+    """What :data:`DIVERGED` records: the iteration, the message, and the last update's lr and lambda spread."""
     from dmmlib import train
 
+    info: dict[str, Any] = {"iteration": int(getattr(error, "iteration", -1)), "error": str(error)}
+    history_path = run_dir / train.HISTORY_NAME
+    history = json.loads(history_path.read_text()) if history_path.is_file() else []
+    if history:
+        last = history[-1]
+        weights = [float(w) for w in last.get("lambda", [])]
+        info.update({"last_update_iteration": int(last["iteration"]), "lr": float(last["lr"])})
+        if weights:
+            info.update({"lambda_max": max(weights), "lambda_mean": sum(weights) / len(weights)})
+    return info
+
+
+def _train_once(name: str, run_dir: Path, cfg: TrainConfig, train_run: Callable[[Path], Any]) -> Run:
+    """The run in ``run_dir``: trained by ``train_run(run_dir)`` unless complete, marked, its history read.
+    Raises :class:`RunDiverged` when training diverges, or diverged before."""
+    from dmmlib import distributed, train
+
     if not is_complete(run_dir):
-        mark_complete(run_dir, train_run(run_dir))
+        if (run_dir / DIVERGED).is_file():
+            raise RunDiverged(name, run_dir, json.loads((run_dir / DIVERGED).read_text()))
+        try:
+            result = train_run(run_dir)
+        except train.NonFiniteLossError as error:
+            info = divergence_info(error, run_dir)
+            if distributed.is_main():
+                atomic.write_json(run_dir / DIVERGED, info)
+            raise RunDiverged(name, run_dir, info) from error
+        mark_complete(run_dir, result)
     return Run(name, run_dir, cfg, json.loads((run_dir / train.HISTORY_NAME).read_text()))
 
 
