@@ -30,7 +30,9 @@ def diverging(run_dir: Path):
 
 
 def test_a_diverging_run_is_reported_with_its_iteration_and_last_weights(tmp_path):
-    with pytest.raises(pipeline.RunDiverged, match=rf"DMM-CNN diverged: .* iteration {BAD_ITERATION}\b") as caught:
+    with pytest.raises(
+        pipeline.RunDiverged, match=rf"DMM-CNN diverged: .* iteration {BAD_ITERATION}\b"
+    ) as caught:
         pipeline._train_once("DMM-CNN", tmp_path, tiny_config(), diverging)
     info = caught.value.info
     assert info["iteration"] == BAD_ITERATION and info["last_update_iteration"] == 6
