@@ -44,7 +44,8 @@ def cpu_has_native_bf16() -> bool:
     return bool(native_bf16_flags())
 
 
-def _auto(flag: str | bool, device: torch.device) -> bool:
+def uses_bf16(device: torch.device, flag: str | bool = "auto") -> bool:
+    """Whether a run with ``amp = flag`` computes under bf16 autocast on ``device`` (see :func:`autocast`)."""
     if flag == "auto":
         return device.type == "cuda"
     if flag == "native":
@@ -56,14 +57,9 @@ def autocast(device: torch.device, amp: str | bool = "auto") -> contextlib.Abstr
     """bf16 autocast: on CUDA for ``amp="auto"``; on CUDA and on a CPU with native bf16 arithmetic for
     ``"native"`` (where a CPU without it would emulate bf16, slower than float32); always for True; never for
     False."""
-    if _auto(amp, device):
+    if uses_bf16(device, amp):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
-
-
-def precision(device: torch.device, amp: str | bool = "auto") -> str:
-    """What a run with ``amp`` computes in on ``device``: ``"bf16 autocast"`` or ``"float32"``."""
-    return "bf16 autocast" if _auto(amp, device) else "float32"
 
 
 def use_channels_last(device: torch.device, flag: str | bool = "auto") -> bool:

@@ -23,25 +23,25 @@ def native_cpu(monkeypatch):
 @pytest.mark.parametrize("native", [True, False])
 def test_auto_computes_in_float32_on_any_cpu(native_cpu, native):
     native_cpu(native)
-    assert device.precision(CPU, "auto") == "float32" and device.precision(CUDA, "auto") == "bf16 autocast"
+    assert device.uses_bf16(CPU, "auto") is False and device.uses_bf16(CUDA, "auto") is True
 
 
 def test_native_uses_bf16_on_a_cpu_with_bf16_hardware(native_cpu):
     native_cpu(True)
-    assert device.precision(CPU, "native") == "bf16 autocast"
+    assert device.uses_bf16(CPU, "native") is True
     assert isinstance(device.autocast(CPU, "native"), torch.autocast)
 
 
 def test_native_stays_in_float32_on_a_cpu_without_it(native_cpu):
     native_cpu(False)
-    assert device.precision(CPU, "native") == "float32" and device.precision(CUDA, "native") == "bf16 autocast"
+    assert device.uses_bf16(CPU, "native") is False and device.uses_bf16(CUDA, "native") is True
     assert not isinstance(device.autocast(CPU, "native"), torch.autocast)
 
 
 @pytest.mark.parametrize("native", [True, False])
 def test_true_and_false_ignore_the_hardware(native_cpu, native):
     native_cpu(native)
-    assert device.precision(CPU, True) == "bf16 autocast" and device.precision(CPU, False) == "float32"
+    assert device.uses_bf16(CPU, True) is True and device.uses_bf16(CPU, False) is False
 
 
 def test_native_flags_are_read_from_the_cpu_flags_line(tmp_path):

@@ -520,9 +520,15 @@ def _divergences(results_dir: Path) -> list[dict[str, Any]]:
     found = []
     for path in sorted(results_dir.glob("*.json")) if results_dir.is_dir() else []:
         reported = json.loads(path.read_text()).get("results", {}).get("diverged") or {}
-        found += [{"notebook": path.stem, "run": run, **{k: _round(v) for k, v in details.items() if k != "error"}}
+        found += [{"notebook": path.stem, "run": run, **divergence_record(details)}
                   for run, details in reported.items()]  # fmt: skip
     return found
+
+
+def divergence_record(info: dict[str, Any]) -> dict[str, Any]:
+    """What a record keeps of a divergence (:attr:`dmmlib.suite.pipeline.RunDiverged.info`): every figure, rounded,
+    without the message (it names a folder on the machine that trained)."""
+    return {k: _round(v) for k, v in info.items() if k != "error"}
 
 
 def _seed(point_dir: Path) -> int:

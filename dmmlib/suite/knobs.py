@@ -102,8 +102,7 @@ def run(preset: str, knob: Knob, seeds: Sequence[int], progress: bool = True,
             except pipeline.RunDiverged as failure:
                 print(f"knobs: {knob.name}={knob.value:g}, seed {seed}: {failure}", flush=True)
                 if diverged is not None:
-                    details = {k: v for k, v in failure.info.items() if k != "error"}
-                    diverged.append({"seed": seed, "run": variant, **details})
+                    diverged.append({"seed": seed, "run": variant, **evidence.divergence_record(failure.info)})
                 continue
             table = pipeline.evaluate(ctx, trained)
             means = metrics.mean_table(table)
