@@ -92,6 +92,11 @@ class TrainConfig:
     #: ours: ReduceLROnPlateau patience counted in updates (one update = one validation pass every P
     #: iterations). Two updates (~4,200 iterations at P = 2,100) tolerate one noisy pass before cutting the lr.
     lr_patience: int = 2
+    #: ours: the last ``final_lr_fraction`` of the iterations run at lr x ``lr_factor`` (one cut, on top of the
+    #: plateau rule). A budget that ends before the validation loss levels off never sees the plateau cut, so its
+    #: weights stop at the full step size; a low-lr tail lets them settle. 0 (the default, and the paper preset)
+    #: leaves only the plateau rule the paper describes.
+    final_lr_fraction: float = 0.0
     #: ours: P of Algorithm 1. The paper gives no value. One pass over the whole validation set (V = 19,867)
     #: every P iterations of batch 64 must stay at <= 5% of training compute: P >= V / (0.05 * 64 * 3) = 2,070,
     #: rounded up to 2,100 (see :func:`update_interval_for`). That gives ~18 updates of lambda and tau in the
@@ -192,6 +197,8 @@ class TrainConfig:
             )
         if not 0.0 <= float(self.flip_probability) <= 1.0:
             raise ValueError(f"TrainConfig.flip_probability must be in [0, 1], got {self.flip_probability!r}")
+        if not 0.0 <= float(self.final_lr_fraction) < 1.0:
+            raise ValueError(f"TrainConfig.final_lr_fraction must be in [0, 1), got {self.final_lr_fraction!r}")
         positive = ("epochs", "batch_size", "update_interval", "val_batch_size", "checkpoint_interval", "aw_window",
                 "aw_sample_size")
         for name in positive:

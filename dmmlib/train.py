@@ -270,6 +270,9 @@ class _Trainer:
         )
         self.state = _State().to(self.device)
         self.per_epoch = iterations_per_epoch(len(train_set), cfg.batch_size)
+        #: the iteration that starts the low-lr tail (cfg.final_lr_fraction of the whole budget), None without one
+        self.lr_cut_iteration = (round((1.0 - cfg.final_lr_fraction) * cfg.epochs * self.per_epoch)
+                                 if cfg.final_lr_fraction else None)  # fmt: skip
         self.val_loader: DataLoader | None = None
         # The trunk's output of the step after each update, kept to measure what each part of Eq. 3 asks of it.
         self.trunk_output: torch.Tensor | None = None
@@ -424,6 +427,12 @@ class _Trainer:
         total = distributed.all_reduce_sum(value).cpu() / self.dist.world_size
         return float(total) if total.dim() == 0 else total
 
+    def cut_lr(self) -> None:
+        """The start of the low-lr tail (``cfg.final_lr_fraction``): lr x ``cfg.lr_factor``, once; a resumed run
+        past this iteration has the cut lr in its optimiser state."""
+        for group in self.optimizer.param_groups:
+            group["lr"] *= self.cfg.lr_factor
+
     def end_of_epoch(self) -> None:
         st = self.state
         if self.weighting.schedule == "epoch" and st.epoch_batches:
@@ -516,6 +525,8 @@ class _Trainer:
                 for (_, scale), batch in zip(pieces, loader):
                     if st.iteration >= total:
                         break
+                    if st.iteration == self.lr_cut_iteration:
+                        self.cut_lr()
                     if st.iteration % cfg.update_interval == 0:
                         self.update()
                     if aw_samples is not None:

@@ -306,3 +306,26 @@ def test_a_run_without_a_landmark_branch_records_only_the_attribute_part(tmp_pat
     result = train(tiny_config(variant="Baseline", update_interval=10), TinyFaces(64), TinyFaces(32, seed=1),
                    tmp_path, max_iterations=20, progress=False)  # fmt: skip
     assert all("grad_norm_landmarks" not in h and h["grad_norm_attributes"] > 0 for h in result.history)
+
+
+def test_the_final_lr_fraction_cuts_the_lr_once_at_its_share_of_the_budget(tmp_path):
+    # 32 images / batch 16 = 2 iterations per epoch, 5 epochs = 10 iterations; the last 0.4 start at iteration 6
+    cfg = tiny_config(epochs=5, update_interval=1, final_lr_fraction=0.4, lr=0.01, lr_factor=0.1)
+    result = train(cfg, TinyFaces(32), TinyFaces(16), tmp_path, progress=False)
+    lrs = {h["iteration"]: h["lr"] for h in result.history}
+    assert [lrs[i] for i in range(10)] == pytest.approx([0.01] * 6 + [0.001] * 4)
+
+
+@pytest.mark.parametrize("stop", [4, 8])  # interrupted before the cut (at iteration 6) and after it
+def test_a_resumed_run_cuts_the_lr_exactly_as_an_uninterrupted_one(tmp_path, stop):
+    cfg = tiny_config(epochs=5, update_interval=2, final_lr_fraction=0.4)
+    straight = train(cfg, TinyFaces(32), TinyFaces(16), tmp_path / "a", progress=False)
+    train(cfg, TinyFaces(32), TinyFaces(16), tmp_path / "b", max_iterations=stop, progress=False)
+    resumed = train(cfg, TinyFaces(32), TinyFaces(16), tmp_path / "b", progress=False)
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], value), name
+
+
+def test_config_refuses_a_final_lr_fraction_outside_0_to_1():
+    with pytest.raises(ValueError, match="final_lr_fraction"):
+        tiny_config(final_lr_fraction=1.0)

@@ -37,7 +37,7 @@ _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_in
 #: run's key only when set to something else, so the runs cached before they existed keep their names. A field
 #: added later goes here when its default keeps the old behaviour (tests/test_presets.py pins some names).
 _KEY_ONLY_IF_CHANGED = frozenset({"flip_probability", "lfwa_crop_to_aspect", "aw_schedule", "aw_sample_size",
-                                  "trunk_widths"})  # fmt: skip
+                                  "trunk_widths", "final_lr_fraction"})  # fmt: skip
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in _KEY_ONLY_IF_CHANGED}
 COMPLETE = "complete.json"
 #: marks a run whose training diverged (:class:`RunDiverged`); the evidence export reads it
