@@ -306,6 +306,15 @@ def test_gpu_check_logic_runs_on_the_cpu_with_a_tiny_model(tmp_path: Path, capsy
     assert "step time DMM-CNN / Baseline" in capsys.readouterr().out
 
 
+def test_parallel_training_figure_is_the_median_of_per_round_side_by_side_over_sequential_ratios():
+    from bench import parallel_training
+
+    times = {"side by side": [8.0, 8.5, 9.0], "one after another": [10.0, 10.0, 10.0]}
+    entry = parallel_training.entry(times, runs=2, steps=60, cores=2)
+    assert entry["ratio"] == pytest.approx(0.85) and entry["goal"] == "<= 0.85" and entry["met"] is True
+    assert entry["raw"]["round_ratios"] == [0.8, 0.85, 0.9]
+
+
 def test_sweep_parallel_figure_is_the_median_of_per_round_wall_time_ratios():
     from bench import sweep_parallel
 
