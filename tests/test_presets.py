@@ -76,14 +76,14 @@ def test_session_resolves_run_dir_under_runs(tmp_path, monkeypatch):
 
 # --- run names: a cached run keeps its name when fields are added ---------------------------------------------------
 #: Run names computed before flip_probability and lfwa_crop_to_aspect existed (their defaults reproduce those runs);
-#: teach's since its retune to 10,000 images (a changed preset renames its runs, so none of the old one is reused).
+#: teach's since its retune to 15,000 images (a changed preset renames its runs, so none of the old one is reused).
 NAMES_BEFORE_THE_NEW_FIELDS = {
     "default": "DMM-CNN-b7b6948eea",
     "smoke": "DMM-CNN-2a79555a65",
-    "teach": "DMM-CNN-f5b18b2fb1",
-    "teach DMM-FAC dwa": "DMM-FAC-dwa-7c240a13fb",
+    "teach": "DMM-CNN-87d6a00eee",
+    "teach DMM-FAC dwa": "DMM-FAC-dwa-d1b1c178a8",
     "smoke fine-tuning": "DMM-CNN-c93c0acd02",
-    "teach fine-tuning": "DMM-CNN-3190ebdd55",
+    "teach fine-tuning": "DMM-CNN-b23ab9b1a5",
 }
 
 
