@@ -12,6 +12,7 @@ LFWA_DIR ?=
 NPROC ?= 1
 # runs of notebooks 05-07 that `make run` trains at once before the notebooks (auto: one per core on a CPU with
 # synthetic data, each on cores/JOBS threads; 1: the notebooks train them one after the other). dmmlib/suite/pretrain.py
+# `make sweep` reads JOBS as the points run at once, auto meaning 1 there
 JOBS ?= auto
 # initial weights of the trunk (imagenet | none | /path/to/resnet50-0676ba61.pth): exported as DMM_WEIGHTS, which the
 # notebooks and the training CLI read (dmmlib/suite/weights.py); unset, each preset's own choice holds
@@ -95,7 +96,7 @@ gpu-check: setup ## On a CUDA machine: images/s Baseline vs DMM-CNN, one Algorit
 .PHONY: sweep
 sweep: setup ## Papermill batch sweep, then collect: make sweep SPEC=sweeps/table1-seeds.yml JOBS=2 [SHARD=1/4]
 	@test -n "$(SPEC)" || { echo "make sweep: set SPEC=sweeps/<name>.yml (the specs are in sweeps/)"; exit 2; }
-	$(PY) -m dmmlib.suite sweep $(SPEC) --jobs $(or $(JOBS),1) $(if $(SHARD),--shard $(SHARD))
+	$(PY) -m dmmlib.suite sweep $(SPEC) --jobs $(if $(filter auto,$(JOBS)),1,$(or $(JOBS),1)) $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: evidence
 evidence: setup ## Keep a finished sweep's per-seed summary in evidence/<NAME>/: make evidence NAME=evidence-teach
