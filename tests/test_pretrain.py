@@ -9,6 +9,7 @@ import pytest
 
 from dmmlib.suite import guide, pipeline, presets, pretrain
 from dmmlib.suite.runner import run_suite
+from dmmlib.variants import VARIANTS
 
 
 def test_the_suite_runs_are_notebook_05s_then_table_1s_then_table_2s_each_once():
@@ -24,6 +25,13 @@ def test_the_paper_preset_trains_the_rescaled_eq4_and_not_the_literal_one_twice(
     assert ("DMM-CNN", None, (("dynamic_normalise", True),)) in paper
     assert ("DMM-CNN", None, (("dynamic_normalise", False),)) not in paper  # Eq. 4 as printed is its DMM-CNN
     assert len(paper) == 2 + 5 + 3
+
+
+def test_a_subset_of_the_notebooks_lists_only_their_runs_and_other_notebooks_are_refused():
+    assert pretrain.suite_runs(presets.PRESETS["teach"], ["06_run_ablations"]) == [
+        (variant, None, ()) for variant in VARIANTS]  # fmt: skip
+    with pytest.raises(ValueError, match="08_finetune_lfwa"):
+        pretrain.suite_runs(presets.PRESETS["teach"], ["08_finetune_lfwa"])
 
 
 def test_auto_jobs_are_one_per_core_on_a_cpu_with_synthetic_data_and_one_for_real_data(monkeypatch):

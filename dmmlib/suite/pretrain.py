@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +31,9 @@ TRAINING_NOTEBOOKS = ("05_train_dmm_cnn", "06_run_ablations", "07_compare_weight
 AUTO = "auto"
 
 
-def suite_runs(preset: presets.Preset) -> list[Job]:
-    """The runs notebooks 05, 06 and 07 train under ``preset`` (defaults, seed 0), in the order they ask, once each.
+def suite_runs(preset: presets.Preset, notebooks: Collection[str] = TRAINING_NOTEBOOKS) -> list[Job]:
+    """The runs ``notebooks`` (stems, of :data:`TRAINING_NOTEBOOKS`) train under ``preset`` (defaults, seed 0), in
+    the order they ask for them, once each.
 
     05: DMM-CNN, DMM-EQ-AT and, where the preset rescales Eq. 4, DMM-CNN with Eq. 4 as printed; 06: the seven
     Table 1 variants; 07: Table 2's schemes (:func:`dmmlib.suite.pipeline.table2_schemes`). UW is DMM-EQ-AT and
@@ -41,16 +42,22 @@ def suite_runs(preset: presets.Preset) -> list[Job]:
     from dmmlib.config import TrainConfig
     from dmmlib.variants import VARIANTS
 
-    rescales = preset.train.get("dynamic_normalise", TrainConfig.dynamic_normalise)
-    runs: list[Job] = [("DMM-CNN", None, ()), ("DMM-EQ-AT", None, ())]
-    if rescales:
-        runs.append(("DMM-CNN", None, (("dynamic_normalise", False),)))
-    runs += [(variant, None, ()) for variant in VARIANTS]
-    for scheme in pipeline.table2_schemes(preset):
-        if scheme == pipeline.TABLE2_RESCALED:
-            runs.append(("DMM-CNN", None, (("dynamic_normalise", True),)))
-        else:
-            runs.append((*pipeline.TABLE2_SCHEMES[scheme], ()))
+    unknown = set(notebooks) - set(TRAINING_NOTEBOOKS)
+    if unknown:
+        raise ValueError(f"no runs are listed for notebook(s) {sorted(unknown)}; only for {list(TRAINING_NOTEBOOKS)}")
+    runs: list[Job] = []
+    if TRAINING_NOTEBOOKS[0] in notebooks:
+        runs += [("DMM-CNN", None, ()), ("DMM-EQ-AT", None, ())]
+        if preset.train.get("dynamic_normalise", TrainConfig.dynamic_normalise):
+            runs.append(("DMM-CNN", None, (("dynamic_normalise", False),)))
+    if TRAINING_NOTEBOOKS[1] in notebooks:
+        runs += [(variant, None, ()) for variant in VARIANTS]
+    if TRAINING_NOTEBOOKS[2] in notebooks:
+        for scheme in pipeline.table2_schemes(preset):
+            if scheme == pipeline.TABLE2_RESCALED:
+                runs.append(("DMM-CNN", None, (("dynamic_normalise", True),)))
+            else:
+                runs.append((*pipeline.TABLE2_SCHEMES[scheme], ()))
     return list(dict.fromkeys(runs))
 
 
@@ -101,23 +108,26 @@ class Pretraining:
     jobs: int
     threads: int
     seconds: float
+    notebooks: tuple[str, ...]  #: the notebooks whose runs these are
 
     def record(self) -> dict[str, Any]:
         """The form ``suite.json`` keeps under :data:`dmmlib.suite.guide.TRAINED_BEFORE` (:mod:`dmmlib.suite.runner`)."""
         return {"seconds": round(self.seconds, 1), "runs": len(self.outcomes), "jobs": self.jobs,
-                "threads per job": self.threads, "for notebooks": list(TRAINING_NOTEBOOKS)}  # fmt: skip
+                "threads per job": self.threads, "for notebooks": list(self.notebooks)}  # fmt: skip
 
 
 def train_suite_runs(preset: str, jobs: int | str = AUTO, seed: int = 0, data_dir: str = "",
-                     runs: Sequence[Job] | None = None, progress: bool = True) -> Pretraining | None:  # fmt: skip
-    """Train ``runs`` (default: :func:`suite_runs`) ``jobs`` at a time, or None when there is nothing to do here:
+                     notebooks: Collection[str] = TRAINING_NOTEBOOKS, runs: Sequence[Job] | None = None,
+                     progress: bool = True) -> Pretraining | None:  # fmt: skip
+    """Train ``runs`` (default: :func:`suite_runs` of ``notebooks``) ``jobs`` at a time, or None when there is
+    nothing to do here:
     one job (the notebooks train the runs themselves), or every run already complete.
 
     The synthetic data (and its landmarks) are made first, here, so that the workers only read them.
     """
     start = time.perf_counter()
     ctx = session.start("pretrain", PRESET=preset, SEED=seed, DATA_DIR=data_dir)
-    chosen = list(suite_runs(ctx.preset) if runs is None else runs)
+    chosen = list(suite_runs(ctx.preset, notebooks) if runs is None else runs)
     count = resolve_jobs(jobs, ctx.preset, len(chosen))
     todo = [job for job in chosen if not _complete(ctx, job)]
     if count <= 1 or not todo:
@@ -140,7 +150,7 @@ def train_suite_runs(preset: str, jobs: int | str = AUTO, seed: int = 0, data_di
                 outcomes[futures[future]] = future.result()
                 bar.write(f"    {futures[future]}: {outcomes[futures[future]]}")
                 bar.update()
-    return Pretraining(outcomes, count, threads, time.perf_counter() - start)
+    return Pretraining(outcomes, count, threads, time.perf_counter() - start, tuple(notebooks))
 
 
 def _complete(ctx: session.Session, job: Job) -> bool:

@@ -49,8 +49,9 @@ def run_suite(
     entries = [e for e in manifest.load() if not only or any(e.stem.startswith(o) for o in only)]
     print(f"Running {len(entries)} notebook(s) with preset {name!r} into {out_dir}", flush=True)
     trained = None
-    if any(e.stem in pretrain.TRAINING_NOTEBOOKS for e in entries):
-        trained = pretrain.train_suite_runs(name, jobs, data_dir=parameters.get("DATA_DIR", ""))
+    training = [e.stem for e in entries if e.stem in pretrain.TRAINING_NOTEBOOKS]
+    if training:
+        trained = pretrain.train_suite_runs(name, jobs, data_dir=parameters.get("DATA_DIR", ""), notebooks=training)
         if trained:
             print(f"    done in {trained.seconds:.1f} s", flush=True)
     for entry in entries:
