@@ -243,12 +243,12 @@ def test_the_trainer_step_used_by_the_benchmarks_runs_and_times_the_optimizer():
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
 
 
-def _suite_json(preset: str, timings: dict[str, float]) -> None:
+def _suite_json(preset: str, timings: dict[str, float], **extra: object) -> None:
     from dmmlib.suite import paths
 
     folder = paths.executed_dir(preset)
-    folder.mkdir(parents=True)
-    (folder / "suite.json").write_text(json.dumps({"preset": preset, "notebooks": timings}))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "suite.json").write_text(json.dumps({"preset": preset, "notebooks": timings, **extra}))
 
 
 def test_notebook_suite_reports_absent_partial_and_complete_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -264,6 +264,16 @@ def test_notebook_suite_reports_absent_partial_and_complete_runs(tmp_path: Path,
     _suite_json("smoke", {name: 30.0 + 40.0 * (k == 1) for k, name in enumerate(names)})
     smoke = notebook_suite.run("smoke")
     assert smoke["ratio"] == 70.0 and smoke["met"] is False and names[1] in smoke["note"]
+
+
+def test_the_teach_suites_time_includes_the_training_before_the_notebooks(tmp_path: Path, monkeypatch):
+    from dmmlib.suite import guide, manifest
+
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    _suite_json("teach", {entry.file: 100.0 for entry in manifest.load()}, **{guide.TRAINED_BEFORE: {"seconds": 900.0}})
+    teach = notebook_suite.run("teach")
+    assert teach["ratio"] == 100.0 * len(manifest.load()) + 900.0
+    assert "900 s of the whole were training before the notebooks" in teach["note"]
 
 
 def test_run_all_writes_the_summary_and_records_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
