@@ -10,6 +10,10 @@ PRESET ?= auto
 DATA_DIR ?=
 LFWA_DIR ?=
 NPROC ?= 1
+# runs of notebooks 05-07 that `make run` trains at once before the notebooks (auto: one per core on a CPU with
+# synthetic data, each on cores/JOBS threads; 1: the notebooks train them one after the other). dmmlib/suite/pretrain.py
+# `make sweep` reads JOBS as the points run at once, auto meaning 1 there
+JOBS ?= auto
 # initial weights of the trunk (imagenet | none | /path/to/resnet50-0676ba61.pth): exported as DMM_WEIGHTS, which the
 # notebooks and the training CLI read (dmmlib/suite/weights.py); unset, each preset's own choice holds
 WEIGHTS ?=
@@ -26,7 +30,7 @@ export THP_MEM_ALLOC_ENABLE ?= 1
 
 help: ## List every target with one line each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
-	@echo "  Variables: PRESET=smoke|teach|paper|auto (default auto), DATA_DIR=..., LFWA_DIR=..., NPROC=N,"
+	@echo "  Variables: PRESET=smoke|teach|paper|auto (default auto), DATA_DIR=..., LFWA_DIR=..., NPROC=N, JOBS=auto|N,"
 	@echo "             WEIGHTS=imagenet|none|/path/to/weights.pth (paper preset default: imagenet)"
 
 setup: $(STAMP) ## Create .venv with dmmlib and every dependency, plus the `python3` Jupyter kernel (idempotent)
@@ -40,7 +44,7 @@ $(STAMP): pyproject.toml
 	@echo "setup: $(VENV) is ready"
 
 run: setup ## Run every notebook of the manifest headless with papermill into build/executed/<preset>/
-	$(PY) -m dmmlib.suite run --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))
+	$(PY) -m dmmlib.suite run --preset $(PRESET) --jobs $(JOBS) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))
 
 test: setup lint unit nbval ## Lint, unit tests and nbval of every notebook (smoke preset)
 
@@ -92,7 +96,7 @@ gpu-check: setup ## On a CUDA machine: images/s Baseline vs DMM-CNN, one Algorit
 .PHONY: sweep
 sweep: setup ## Papermill batch sweep, then collect: make sweep SPEC=sweeps/table1-seeds.yml JOBS=2 [SHARD=1/4]
 	@test -n "$(SPEC)" || { echo "make sweep: set SPEC=sweeps/<name>.yml (the specs are in sweeps/)"; exit 2; }
-	$(PY) -m dmmlib.suite sweep $(SPEC) --jobs $(or $(JOBS),1) $(if $(SHARD),--shard $(SHARD))
+	$(PY) -m dmmlib.suite sweep $(SPEC) --jobs $(if $(filter auto,$(JOBS)),1,$(or $(JOBS),1)) $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: evidence
 evidence: setup ## Keep a finished sweep's per-seed summary in evidence/<NAME>/: make evidence NAME=evidence-teach

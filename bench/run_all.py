@@ -32,6 +32,7 @@ from bench import (
     decoded_cache,
     landmark_scale,
     notebook_suite,
+    parallel_training,
     step_time_cpu,
     sweep_parallel,
     synthetic_speed,
@@ -65,6 +66,8 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "synthetic_generation": lambda: synthetic_speed.run(
             num=48 if q else 400, rounds=2 if q else 9, scratch_parent=paths.build_dir() / "bench"
         ),
+        # make run trains the runs of notebooks 05-07 side by side first (dmmlib/suite/pretrain.py): the gain
+        "parallel_training": lambda: parallel_training.run(runs=2, steps=4 if q else 60, rounds=1 if q else 3),
         "sweep_parallel": lambda: sweep_parallel.run(points=2 if q else 4, rounds=1,
                                                      scratch_parent=paths.build_dir() / "bench"),
         "notebooks_smoke": lambda: notebook_suite.run("smoke"),

@@ -243,12 +243,12 @@ def test_the_trainer_step_used_by_the_benchmarks_runs_and_times_the_optimizer():
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
 
 
-def _suite_json(preset: str, timings: dict[str, float]) -> None:
+def _suite_json(preset: str, timings: dict[str, float], **extra: object) -> None:
     from dmmlib.suite import paths
 
     folder = paths.executed_dir(preset)
-    folder.mkdir(parents=True)
-    (folder / "suite.json").write_text(json.dumps({"preset": preset, "notebooks": timings}))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "suite.json").write_text(json.dumps({"preset": preset, "notebooks": timings, **extra}))
 
 
 def test_notebook_suite_reports_absent_partial_and_complete_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -264,6 +264,16 @@ def test_notebook_suite_reports_absent_partial_and_complete_runs(tmp_path: Path,
     _suite_json("smoke", {name: 30.0 + 40.0 * (k == 1) for k, name in enumerate(names)})
     smoke = notebook_suite.run("smoke")
     assert smoke["ratio"] == 70.0 and smoke["met"] is False and names[1] in smoke["note"]
+
+
+def test_the_teach_suites_time_includes_the_training_before_the_notebooks(tmp_path: Path, monkeypatch):
+    from dmmlib.suite import guide, manifest
+
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    _suite_json("teach", {entry.file: 100.0 for entry in manifest.load()}, **{guide.TRAINED_BEFORE: {"seconds": 900.0}})
+    teach = notebook_suite.run("teach")
+    assert teach["ratio"] == 100.0 * len(manifest.load()) + 900.0
+    assert "900 s of the whole were training before the notebooks" in teach["note"]
 
 
 def test_run_all_writes_the_summary_and_records_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -304,6 +314,15 @@ def test_gpu_check_logic_runs_on_the_cpu_with_a_tiny_model(tmp_path: Path, capsy
     )
     assert result["step_ratio"]["met"] == (result["step_ratio"]["value"] <= 1.10)
     assert "step time DMM-CNN / Baseline" in capsys.readouterr().out
+
+
+def test_parallel_training_figure_is_the_median_of_per_round_side_by_side_over_sequential_ratios():
+    from bench import parallel_training
+
+    times = {"side by side": [8.0, 8.5, 9.0], "one after another": [10.0, 10.0, 10.0]}
+    entry = parallel_training.entry(times, runs=2, steps=60, cores=2)
+    assert entry["ratio"] == pytest.approx(0.85) and entry["goal"] == "<= 0.85" and entry["met"] is True
+    assert entry["raw"]["round_ratios"] == [0.8, 0.85, 0.9]
 
 
 def test_sweep_parallel_figure_is_the_median_of_per_round_wall_time_ratios():

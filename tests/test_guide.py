@@ -48,6 +48,21 @@ def test_the_header_shows_objectives_student_minutes_and_machine_time(entry):
     assert "the machine ran it in 2 min with the `teach` preset" in measured
 
 
+def test_the_header_of_a_notebook_whose_runs_make_run_trained_first_says_its_time_excludes_them(tmp_path,
+                                                                                                monkeypatch):
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    folder = paths.executed_dir("teach")
+    folder.mkdir(parents=True)
+    record = {"seconds": 1200.0, "runs": 10, "jobs": 2, "threads per job": 1,
+              "for notebooks": ["05_train_dmm_cnn", "06_run_ablations"]}  # fmt: skip
+    times = {"05_train_dmm_cnn.ipynb": 60.0, "07_compare_weighting.ipynb": 400.0}
+    (folder / "suite.json").write_text(json.dumps({"notebooks": times, guide.TRAINED_BEFORE: record}))
+    trained = guide.header("05_train_dmm_cnn", "teach")["text/markdown"]
+    assert ("ran it in 60 s with the `teach` preset (last measured run); `make run` trained the runs of notebooks "
+            "05, 06 before them (20 min, 2 at a time)") in trained
+    assert "trained the runs" not in guide.header("07_compare_weighting", "teach")["text/markdown"]
+
+
 def test_machine_time_comes_from_the_suite_summary_else_from_papermills_record(tmp_path, monkeypatch):
     monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
     first, second = ENTRIES[0], ENTRIES[1]

@@ -17,6 +17,9 @@ from dmmlib.suite import manifest, paths, presets
 #: Lines of ``book/instructor_guide.md`` that :func:`render_guide` replaces with generated markdown.
 OBJECTIVES_MARKER = "<!-- dmm: objectives per notebook -->"
 PLAN_MARKER = "<!-- dmm: two-week plan -->"
+#: The key of ``suite.json`` under which ``make run`` records the runs it trained before the notebooks
+#: (:meth:`dmmlib.suite.pretrain.Pretraining.record`).
+TRAINED_BEFORE = "training before the notebooks"
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,29 @@ def machine_seconds(preset: str, entry: manifest.NotebookEntry) -> float | None:
         return None
 
 
+def training_before(preset: str) -> dict | None:
+    """The record of the runs ``make run`` trained before the notebooks (:mod:`dmmlib.suite.pretrain`), if its last
+    run of ``preset`` did: then the times of the notebooks that use those runs exclude their training."""
+    try:
+        summary = json.loads((paths.executed_dir(preset) / "suite.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    record = summary.get(TRAINED_BEFORE) if isinstance(summary, dict) else None
+    return record if isinstance(record, dict) and isinstance(record.get("seconds"), (int, float)) else None
+
+
+def training_before_sentence(record: dict) -> str:
+    """Says that (and how long) ``make run`` trained the runs before the notebooks of ``record`` ran."""
+    notebooks = ", ".join(str(n)[:2] for n in record.get("for notebooks", []))
+    return (f"`make run` trained the runs of notebooks {notebooks} before them ({format_duration(record['seconds'])}, "
+            f"{record.get('jobs', '?')} at a time), so their times exclude that training")  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------------- header
-def header_markdown(entry: manifest.NotebookEntry, preset: str, seconds: float | None) -> str:
-    """A notebook's header: its learning objectives, the student's minutes and the machine's time."""
+def header_markdown(entry: manifest.NotebookEntry, preset: str, seconds: float | None,
+                    trained_before: dict | None = None) -> str:  # fmt: skip
+    """A notebook's header: its learning objectives, the student's minutes and the machine's time (and, for a
+    notebook whose runs ``make run`` trained beforehand, ``trained_before``: :func:`training_before`)."""
     lines = ["**Learning objectives.** After this notebook you can:", ""]
     lines += [f"{k}. {objective}." for k, objective in enumerate(entry.objectives, start=1)]
     student = (
@@ -110,13 +133,16 @@ def header_markdown(entry: manifest.NotebookEntry, preset: str, seconds: float |
         machine = f"machine time with the `{preset}` preset not measured yet (the Prerequisites give an estimate)"
     else:
         machine = f"the machine ran it in {format_duration(seconds)} with the `{preset}` preset (last measured run)"
+        if trained_before and entry.stem in trained_before.get("for notebooks", []):
+            machine += "; " + training_before_sentence(trained_before)
     lines += ["", f"**Time.** {student.capitalize()}; {machine}."]
     return "\n".join(lines)
 
 
-def header_text(entry: manifest.NotebookEntry, preset: str, seconds: float | None) -> str:
+def header_text(entry: manifest.NotebookEntry, preset: str, seconds: float | None,
+                trained_before: dict | None = None) -> str:  # fmt: skip
     """The plain-text form of :func:`header_markdown` (for consoles and text-only front ends)."""
-    return header_markdown(entry, preset, seconds).replace("**", "").replace("`", "")
+    return header_markdown(entry, preset, seconds, trained_before).replace("**", "").replace("`", "")
 
 
 def header(notebook: str, preset: str) -> dict[str, str] | None:
@@ -128,8 +154,9 @@ def header(notebook: str, preset: str) -> dict[str, str] | None:
         return None
     if entry is None:
         return None
-    seconds = machine_seconds(preset, entry)
-    return {"text/markdown": header_markdown(entry, preset, seconds), "text/plain": header_text(entry, preset, seconds)}
+    seconds, before = machine_seconds(preset, entry), training_before(preset)
+    return {"text/markdown": header_markdown(entry, preset, seconds, before),
+            "text/plain": header_text(entry, preset, seconds, before)}
 
 
 # --------------------------------------------------------------------------------------------------- the guide
@@ -201,7 +228,9 @@ def render_guide(template: str, preset: str, entries: Sequence[manifest.Notebook
     budget = presets.PRESETS[preset].budget if preset in presets.PRESETS else ""
     objectives = objectives_markdown(entries, preset, times)
     if budget:
-        objectives = f"Machine times are from this book's `{preset}` run (budget: {budget}).\n\n" + objectives
+        before = training_before(preset)
+        note = f" {training_before_sentence(before)}." if before else ""
+        objectives = f"Machine times are from this book's `{preset}` run (budget: {budget}).{note}\n\n" + objectives
     return template.replace(OBJECTIVES_MARKER, objectives).replace(PLAN_MARKER, plan_markdown(entries, preset, times))
 
 

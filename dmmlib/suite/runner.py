@@ -4,6 +4,9 @@ Each notebook of the manifest is executed in order into ``build/executed/<preset
 when given, ``DATA_DIR`` / ``LFWA_DIR``) parameters injected; artefacts go to ``runs/<preset>/``. A timing
 summary is written to ``build/executed/<preset>/suite.json``. The first failing notebook stops the run and is
 named, with the path of its partly executed copy.
+
+On a multi-core CPU the runs of notebooks 05-07 are trained first, several at once (``jobs``; see
+:mod:`dmmlib.suite.pretrain`), and the notebooks then load them; ``jobs=1`` leaves all training to the notebooks.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 from pathlib import Path
 
 from dmmlib.data import atomic
-from dmmlib.suite import manifest, paths, presets, provenance
+from dmmlib.suite import guide, manifest, paths, presets, pretrain, provenance
 
 
 def run_suite(
@@ -24,8 +27,10 @@ def run_suite(
     lfwa_dir: str = "",
     only: list[str] | None = None,
     kernel_name: str = "python3",
+    jobs: int | str = "auto",
 ) -> Path:
-    """Execute the manifest's notebooks (or those whose stem starts with one of ``only``); return the folder."""
+    """Execute the manifest's notebooks (or those whose stem starts with one of ``only``); return the folder.
+    ``jobs``: runs trained at once before the notebooks (:func:`dmmlib.suite.pretrain.train_suite_runs`)."""
     import os
 
     import papermill
@@ -43,6 +48,12 @@ def run_suite(
     timings: dict[str, float] = {}
     entries = [e for e in manifest.load() if not only or any(e.stem.startswith(o) for o in only)]
     print(f"Running {len(entries)} notebook(s) with preset {name!r} into {out_dir}", flush=True)
+    trained = None
+    training = [e.stem for e in entries if e.stem in pretrain.TRAINING_NOTEBOOKS]
+    if training:
+        trained = pretrain.train_suite_runs(name, jobs, data_dir=parameters.get("DATA_DIR", ""), notebooks=training)
+        if trained:
+            print(f"    done in {trained.seconds:.1f} s", flush=True)
     for entry in entries:
         target = out_dir / entry.file
         start = time.perf_counter()
@@ -69,11 +80,13 @@ def run_suite(
     summary = {
         "preset": name,
         "notebooks": timings,
-        "total_seconds": round(sum(timings.values()), 1),
+        **({guide.TRAINED_BEFORE: trained.record()} if trained else {}),
+        "total_seconds": round(sum(timings.values()) + (trained.seconds if trained else 0.0), 1),
         "provenance": provenance.record(preset=name, dataset=presets.PRESETS[name].description, seed=None),
     }
     atomic.write_json(out_dir / "suite.json", summary)
-    print(f"All {len(timings)} notebook(s) ran in {summary['total_seconds']:.0f} s.")
+    print(f"All {len(timings)} notebook(s) ran in {summary['total_seconds']:.0f} s"
+          + (f", {trained.seconds:.0f} s of it training runs before them." if trained else "."))
     print(f"Executed notebooks: {out_dir}")
     print(f"Artefacts (datasets, checkpoints, results): {paths.runs_dir(name)}")
     return out_dir
@@ -98,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     for command in (run, book):
         presets.add_arguments(command)
     run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
+    run.add_argument("--jobs", default=pretrain.AUTO,
+                     help="runs of notebooks 05-07 trained at once before the notebooks, each on cores/jobs threads "
+                          "(auto: one per core on a CPU with synthetic data; 1: the notebooks train them)")
     book.add_argument("--check", action="store_true", help="then check every page in headless chromium")
     from dmmlib.suite import evidence, sweep  # `sweep`, `collect` and `evidence` live in their own modules
 
@@ -108,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args))
     try:
         if args.command == "run":
-            run_suite(args.preset, args.data_dir, args.lfwa_dir, args.only)
+            run_suite(args.preset, args.data_dir, args.lfwa_dir, args.only, jobs=args.jobs)
             return 0
         index = build_book(args.preset, args.data_dir, args.lfwa_dir)
     except ValueError as error:

@@ -1,0 +1,68 @@
+"""`make run` trains the runs of notebooks 05-07 first, several at once (dmmlib/suite/pretrain.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from dmmlib.suite import guide, pipeline, presets, pretrain
+from dmmlib.suite.runner import run_suite
+from dmmlib.variants import VARIANTS
+
+
+def test_the_suite_runs_are_notebook_05s_then_table_1s_then_table_2s_each_once():
+    teach = pretrain.suite_runs(presets.PRESETS["teach"])
+    assert teach[:3] == [("DMM-CNN", None, ()), ("DMM-EQ-AT", None, ()),
+                         ("DMM-CNN", None, (("dynamic_normalise", False),))]  # fmt: skip
+    assert [job for job in teach if job[1]] == [("DMM-CNN", "dwa", ()), ("DMM-CNN", "aw", ())]
+    assert len(teach) == len(set(teach)) == 3 + 5 + 2  # Table 1 adds five variants; UW and ours are 05's runs
+
+
+def test_the_paper_preset_trains_the_rescaled_eq4_and_not_the_literal_one_twice():
+    paper = pretrain.suite_runs(presets.PRESETS["paper"])
+    assert ("DMM-CNN", None, (("dynamic_normalise", True),)) in paper
+    assert ("DMM-CNN", None, (("dynamic_normalise", False),)) not in paper  # Eq. 4 as printed is its DMM-CNN
+    assert len(paper) == 2 + 5 + 3
+
+
+def test_a_subset_of_the_notebooks_lists_only_their_runs_and_other_notebooks_are_refused():
+    assert pretrain.suite_runs(presets.PRESETS["teach"], ["06_run_ablations"]) == [
+        (variant, None, ()) for variant in VARIANTS]  # fmt: skip
+    with pytest.raises(ValueError, match="08_finetune_lfwa"):
+        pretrain.suite_runs(presets.PRESETS["teach"], ["08_finetune_lfwa"])
+
+
+def test_auto_jobs_are_one_per_core_on_a_cpu_with_synthetic_data_and_one_for_real_data(monkeypatch):
+    monkeypatch.setattr(presets, "cuda_available", lambda: False)
+    monkeypatch.setattr(pretrain.provenance, "usable_cores", lambda: 4)
+    assert pretrain.resolve_jobs("auto", presets.PRESETS["teach"], runs=10) == 4
+    assert pretrain.resolve_jobs("auto", presets.PRESETS["teach"], runs=3) == 3
+    assert pretrain.resolve_jobs("auto", presets.PRESETS["paper"], runs=10) == 1
+    monkeypatch.setattr(presets, "cuda_available", lambda: True)
+    assert pretrain.resolve_jobs("auto", presets.PRESETS["teach"], runs=10) == 1
+    assert pretrain.resolve_jobs("2", presets.PRESETS["teach"], runs=10) == 2
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", ""])
+def test_a_bad_jobs_value_is_refused_naming_the_option(bad):
+    with pytest.raises(ValueError, match="--jobs"):
+        pretrain.resolve_jobs(bad, presets.PRESETS["teach"], runs=10)
+
+
+def test_notebooks_05_to_07_find_every_run_trained_and_train_none_themselves(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMM_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path / "build"))
+    out = run_suite("smoke", only=["05", "06", "07"], jobs=2)
+
+    record = json.loads((out / "suite.json").read_text())[guide.TRAINED_BEFORE]
+    expected = pretrain.suite_runs(presets.PRESETS["smoke"])
+    assert record["runs"] == len(expected) and record["jobs"] == 2
+    models = tmp_path / "runs" / "smoke" / "models"
+    finished = sorted(p.name for p in models.iterdir() if pipeline.is_complete(p) or (p / pipeline.DIVERGED).exists())
+    assert len(finished) == len(expected), "the notebooks trained a run the pretraining did not list"
+    assert sorted(p.name for p in models.iterdir()) == finished
+    last_finished = max((p / pipeline.COMPLETE).stat().st_mtime for p in models.iterdir() if pipeline.is_complete(p))
+    started = json.loads((out / "05_train_dmm_cnn.ipynb").read_text())["metadata"]["papermill"]["start_time"]
+    assert datetime.fromtimestamp(last_finished, UTC) < datetime.fromisoformat(started).astimezone(UTC)
