@@ -162,9 +162,10 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 def python_profile(work: Callable[[], Any], top: int = 8) -> list[dict[str, Any]]:
     """cProfile of one call of ``work``: the ``top`` functions by own (self) time, with their share of the total.
 
-    The evidence behind a goal that is not met: it shows where the time of the measured path goes.
+    The evidence behind a goal that is not met: it shows where the time of the measured path goes. Times are CPU
+    seconds of this process, so a busy machine that pauses it does not charge the pause to whatever ran then.
     """
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     try:
         work()

@@ -201,12 +201,15 @@ def test_records_say_whether_the_goal_is_met():
 
 
 def _busy(n: int) -> int:
-    return sum(i * i for i in range(n))
+    total = 0
+    for i in range(n):  # a loop in this frame: its time is this function's own
+        total += i * i
+    return total
 
 
 def test_python_profile_names_the_function_that_takes_the_time():
     rows = common.python_profile(lambda: (_busy(300_000), _busy(10)), top=3)
-    assert "(_busy)" in rows[0]["function"] or "(<genexpr>)" in rows[0]["function"]
+    assert "(_busy)" in rows[0]["function"]
     assert all(0.0 <= row["share"] <= 1.0 for row in rows)
 
 
