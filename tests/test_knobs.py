@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -77,3 +79,25 @@ def test_the_premise_verdict_reads_the_interval_of_the_change_against_the_predic
 def test_a_missing_knob_record_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m dmmlib.suite.knobs"):
         knobs.load("teach", root=tmp_path)
+
+
+def test_saving_a_knob_after_the_preset_changed_drops_the_knobs_made_under_the_old_settings(tmp_path, capsys):
+    old = pd.DataFrame(rows("imbalance", [0.02, 0.021, 0.019]))
+    knobs.save("teach", knobs.KNOBS["imbalance"], old, out=tmp_path)
+    about = (tmp_path / knobs.ABOUT_JSON)
+    stamped = json.loads(about.read_text())
+    stamped["preset_settings"]["train.epochs"] = -1  # as if made under other teach settings
+    about.write_text(json.dumps(stamped))
+
+    knobs.save("teach", knobs.KNOBS["label_noise"], pd.DataFrame(rows("label_noise", [0.0, 0.0, 0.0])), out=tmp_path)
+    values, record = knobs.load("teach", root=tmp_path)
+    assert set(values["knob"]) == {"label_noise"} and set(record["knobs"]) == {"label_noise"}
+    assert evidence.stale_settings(record) == []
+    assert "the stored imbalance were made under other teach settings" in capsys.readouterr().out
+
+
+def test_saving_a_knob_under_the_same_settings_keeps_the_others(tmp_path):
+    knobs.save("teach", knobs.KNOBS["imbalance"], pd.DataFrame(rows("imbalance", [0.02, 0.021, 0.019])), out=tmp_path)
+    knobs.save("teach", knobs.KNOBS["label_noise"], pd.DataFrame(rows("label_noise", [0.0, 0.0, 0.0])), out=tmp_path)
+    values, record = knobs.load("teach", root=tmp_path)
+    assert set(values["knob"]) == set(record["knobs"]) == {"imbalance", "label_noise"}

@@ -122,17 +122,28 @@ def record_dir(preset: str) -> Path:
 def save(preset: str, knob: Knob, values: pd.DataFrame, out: Path | None = None,
          diverged: Sequence[dict[str, Any]] = ()) -> Path:  # fmt: skip
     """Merge one knob's values into the record (replacing that knob's earlier rows); ``diverged`` (from
-    :func:`run`) is kept in ``about.json`` beside the knob."""
+    :func:`run`) is kept in ``about.json`` beside the knob.
+
+    The record holds one preset's settings for all its rows. When the stored knobs were made under other settings
+    (the preset changed since), they are dropped, with a line naming them: they must be run again, and a record
+    stamped with today's settings must not carry their rows.
+    """
     out = out or record_dir(preset)
     out.mkdir(parents=True, exist_ok=True)
     path = out / VALUES_CSV
+    about_path = out / ABOUT_JSON
+    about = json.loads(about_path.read_text()) if about_path.is_file() else {}
     kept = pd.read_csv(path) if path.is_file() else pd.DataFrame()
+    if about and evidence.stale_settings({**about, "preset": preset}):
+        dropped = sorted(set(about.get("knobs", {})) - {knob.name})
+        if dropped:
+            print(f"knobs: the stored {', '.join(dropped)} were made under other {preset} settings; dropped from the "
+                  f"record (run them again)", flush=True)  # fmt: skip
+        kept, about = pd.DataFrame(), {}
     if len(kept):
         kept = kept[kept["knob"] != knob.name]
     merged = pd.concat([kept, values], ignore_index=True)
     atomic.write_text(path, merged.to_csv(index=False))
-    about_path = out / ABOUT_JSON
-    about = json.loads(about_path.read_text()) if about_path.is_file() else {}
     about.update({"preset": preset, "preset_settings": evidence.preset_settings(preset),
                   "updated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                   "commit": provenance.git_commit() or None})  # fmt: skip
