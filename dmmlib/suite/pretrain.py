@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dmmlib.suite import pipeline, presets, provenance, session
-from dmmlib.suite.train_cli import Job
+from dmmlib.suite.train_cli import Job, describe, table2_jobs
 
 #: The notebooks whose runs :func:`suite_runs` lists; a suite run without any of them trains nothing beforehand.
 TRAINING_NOTEBOOKS = ("05_train_dmm_cnn", "06_run_ablations", "07_compare_weighting")
@@ -53,11 +53,7 @@ def suite_runs(preset: presets.Preset, notebooks: Collection[str] = TRAINING_NOT
     if TRAINING_NOTEBOOKS[1] in notebooks:
         runs += [(variant, None, ()) for variant in VARIANTS]
     if TRAINING_NOTEBOOKS[2] in notebooks:
-        for scheme in pipeline.table2_schemes(preset):
-            if scheme == pipeline.TABLE2_RESCALED:
-                runs.append(("DMM-CNN", None, (("dynamic_normalise", True),)))
-            else:
-                runs.append((*pipeline.TABLE2_SCHEMES[scheme], ()))
+        runs += table2_jobs(pipeline.table2_schemes(preset))
     return list(dict.fromkeys(runs))
 
 
@@ -75,12 +71,6 @@ def resolve_jobs(jobs: int | str, preset: presets.Preset, runs: int) -> int:
     if count < 1:
         raise ValueError(f"--jobs must be at least 1 (or 'auto'), got {jobs!r}")
     return count
-
-
-def describe(job: Job) -> str:
-    variant, weighting, overrides = job
-    extra = "".join(f", {key}={value}" for key, value in overrides)
-    return f"{variant}{f' ({weighting})' if weighting else ''}{extra}"
 
 
 def _limit_threads(threads: int) -> None:
@@ -120,8 +110,7 @@ def train_suite_runs(preset: str, jobs: int | str = AUTO, seed: int = 0, data_di
                      notebooks: Collection[str] = TRAINING_NOTEBOOKS, runs: Sequence[Job] | None = None,
                      progress: bool = True) -> Pretraining | None:  # fmt: skip
     """Train ``runs`` (default: :func:`suite_runs` of ``notebooks``) ``jobs`` at a time, or None when there is
-    nothing to do here:
-    one job (the notebooks train the runs themselves), or every run already complete.
+    nothing to do here: one job (the notebooks train the runs themselves), or every run already complete.
 
     The synthetic data (and its landmarks) are made first, here, so that the workers only read them.
     """

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from dmmlib import distributed
 from dmmlib.suite import pipeline, presets, session, weights
@@ -30,6 +30,20 @@ from dmmlib.variants import VARIANTS
 Job = tuple[str, str | None, tuple[tuple[str, object], ...]]
 
 
+def table2_jobs(schemes: Iterable[str]) -> list[Job]:
+    """The runs of Table 2's ``schemes`` (names of :data:`dmmlib.suite.pipeline.TABLE2_SCHEMES`, and
+    :data:`~dmmlib.suite.pipeline.TABLE2_RESCALED`), as :func:`dmmlib.suite.pipeline.ensure_scheme` trains them."""
+    return [("DMM-CNN", None, (("dynamic_normalise", True),)) if scheme == pipeline.TABLE2_RESCALED
+            else (*pipeline.TABLE2_SCHEMES[scheme], ()) for scheme in schemes]  # fmt: skip
+
+
+def describe(job: Job) -> str:
+    """A run in words: ``DMM-CNN (dwa)``, ``DMM-CNN, dynamic_normalise=False``."""
+    variant, weighting, overrides = job
+    extra = "".join(f", {key}={value}" for key, value in overrides)
+    return f"{variant}{f' ({weighting})' if weighting else ''}{extra}"
+
+
 def jobs(args: argparse.Namespace, preset: presets.Preset | None = None) -> list[Job]:
     """The runs to train, in order, without repeats. ``--table2`` takes the rows of
     :func:`dmmlib.suite.pipeline.table2_schemes` for ``preset`` (the rescaled Eq. 4 where it keeps Eq. 4 as printed)."""
@@ -37,11 +51,7 @@ def jobs(args: argparse.Namespace, preset: presets.Preset | None = None) -> list
     if args.all or args.table1:
         chosen += [(v, None, ()) for v in VARIANTS]
     if args.all or args.table2:  # the runs notebooks 07 and 09 ask for
-        for scheme in pipeline.table2_schemes(preset) if preset else pipeline.TABLE2_SCHEMES:
-            if scheme == pipeline.TABLE2_RESCALED:
-                chosen.append(("DMM-CNN", None, (("dynamic_normalise", True),)))
-            else:
-                chosen.append((*pipeline.TABLE2_SCHEMES[scheme], ()))
+        chosen += table2_jobs(pipeline.table2_schemes(preset) if preset else pipeline.TABLE2_SCHEMES)
     chosen += [("DMM-CNN", w, ()) for w in args.weighting or []]
     return list(dict.fromkeys(chosen or [("DMM-CNN", None, ())]))
 
@@ -94,11 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = distributed.init_from_env(args.device)
         ctx = session.start("train_cli", PRESET=args.preset, SEED=args.seed, DATA_DIR=args.data_dir,
                             LFWA_DIR=args.lfwa_dir)  # fmt: skip
-        for variant, weighting, overrides in jobs(args, ctx.preset):
+        for job in jobs(args, ctx.preset):
+            variant, weighting, overrides = job
             done = train_one(ctx, variant, weighting, progress=not args.quiet, device=args.device, **dict(overrides))
             if where.is_main:
-                extra = "".join(f", {k}={v}" for k, v in overrides)
-                print(f"{variant}{f' ({weighting})' if weighting else ''}{extra}: {done}", flush=True)
+                print(f"{describe(job)}: {done}", flush=True)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
