@@ -197,6 +197,11 @@ def _train_once(name: str, run_dir: Path, cfg: TrainConfig, train_run: Callable[
     return Run(name, run_dir, cfg, json.loads((run_dir / train.HISTORY_NAME).read_text()))
 
 
+def run_folder(ctx: Session, name: str) -> Path:
+    """Where the run called ``name`` (see :func:`run_name`) of this session's preset and seed lies."""
+    return ctx.run_dir / "models" / name
+
+
 def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | None = None, progress: bool = True,
                    **overrides: Any) -> Run:
     """The finished run of ``variant`` (and Table 2 ``weighting``) for this preset and seed; trains it if needed.
@@ -208,7 +213,7 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
 
     cfg = train_config(ctx, variant=variant, weighting=weighting, **overrides)
     name = run_name(cfg)
-    return _train_once(name, ctx.run_dir / "models" / name, cfg, lambda run_dir: train.train(
+    return _train_once(name, run_folder(ctx, name), cfg, lambda run_dir: train.train(
         cfg, celeba_split(ctx, "train", cfg, train=True, progress=progress),
         celeba_split(ctx, "valid", cfg, progress=progress), run_dir, progress=progress))  # fmt: skip
 
@@ -273,7 +278,7 @@ def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> R
 
     cfg = source.cfg.replace(**ctx.preset.finetune)
     name = f"LFWA-from-{source.name}-{run_name(cfg).rsplit('-', 1)[1]}"
-    return _train_once(name, ctx.run_dir / "models" / name, cfg, lambda run_dir: train.train(
+    return _train_once(name, run_folder(ctx, name), cfg, lambda run_dir: train.train(
         cfg, lfwa_split(ctx, "train", cfg, train=True), None, run_dir, update_set=lfwa_split(ctx, "train", cfg),
         init_from=source.run_dir, progress=progress))  # fmt: skip
 

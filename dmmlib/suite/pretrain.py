@@ -145,5 +145,5 @@ def train_suite_runs(preset: str, jobs: int | str = AUTO, seed: int = 0, data_di
 def _complete(ctx: session.Session, job: Job) -> bool:
     variant, weighting, overrides = job
     cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, **dict(overrides))
-    run_dir = ctx.run_dir / "models" / pipeline.run_name(cfg)
+    run_dir = pipeline.run_folder(ctx, pipeline.run_name(cfg))
     return pipeline.is_complete(run_dir) or (run_dir / pipeline.DIVERGED).exists()

@@ -62,7 +62,7 @@ def train_one(ctx: session.Session, variant: str, weighting: str | None, progres
     from dmmlib import train
 
     cfg = pipeline.train_config(ctx, variant=variant, weighting=weighting, device=device, **overrides)
-    run_dir = ctx.run_dir / "models" / pipeline.run_name(cfg)
+    run_dir = pipeline.run_folder(ctx, pipeline.run_name(cfg))
     if pipeline.is_complete(run_dir):
         return f"{run_dir} (already complete)"
     where = distributed.info()
