@@ -15,14 +15,19 @@ import pytest
 from data_fixtures import (
     NUM_IMAGES,
     synthetic_celeba,  # noqa: F401  (a fixture, used by parameter name)
+    synthetic_lfwa,  # noqa: F401
 )
 
 from dmmlib.attributes import ATTRIBUTES, OBJECTIVE, SUBJECTIVE
 from dmmlib.data import synthetic, synthetic_ceiling
 from dmmlib.data.celeba_format import read_attributes, read_partition
+from dmmlib.data.lfwa_format import read_indices, read_lfw_att_40, write_indices
 from dmmlib.data.synthetic_face import (
     CELEBA_FRAMING,
     GEOMETRIC_ATTRIBUTES,
+    LFW_FRAMING,
+    LFW_FUNNELED_FRAMING,
+    Framing,
     render,
     sample_appearance,
     sample_pose,
@@ -158,10 +163,109 @@ def test_clean_labels_differ_from_the_written_ones_by_the_documented_noise_only(
         synthetic.ceiling_accuracy(synthetic_celeba, "all")
 
 
+# --- LFWA: the same rules in LFW's framings, each split scored on the versions its protocol uses ----------
+
+
+@pytest.fixture(scope="module")
+def lfwa_300(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 LFWA-format images, 150 for training (each in both versions) and 150 for testing."""
+    return synthetic.generate_lfwa(tmp_path_factory.mktemp("ceiling") / "lfwa", 300, seed=0, progress=False)
+
+
+def lfwa_written(root: Path, split: str) -> np.ndarray:
+    """The written labels of an LFWA split, one row per image (training's two versions share them)."""
+    _, _, labels = read_lfw_att_40(root / "lfw_att_40.mat")
+    train, test = read_indices(root / "indices_train_test.mat")
+    return labels[train if split == "train" else test]
+
+
+def test_lfwa_clean_label_oracle_scores_the_ceiling_wherever_the_cue_shows(lfwa_300: Path):
+    hidden = set(synthetic_ceiling.hidden_attributes()) | {a for a, _ in synthetic_ceiling.OCCLUDABLE}
+    for split in ("train", "test"):
+        written = lfwa_written(lfwa_300, split)
+        oracle = (synthetic.clean_labels(lfwa_300, split) == written).mean(axis=0)
+        majority = majority_accuracy(written)
+        ceiling = synthetic.ceiling_accuracy(lfwa_300, split)
+        for name, j in COL.items():
+            if name in hidden:
+                assert oracle[j] >= ceiling[name] - 1e-12, (split, name)
+            else:
+                assert ceiling[name] == pytest.approx(max(oracle[j], majority[j]), abs=1e-12), (split, name)
+
+
+def test_every_lfwa_ceiling_lies_between_the_majority_rate_and_one(lfwa_300: Path, synthetic_lfwa: Path):
+    for root in (lfwa_300, synthetic_lfwa):
+        for split in ("train", "test"):
+            majority = majority_accuracy(lfwa_written(root, split))
+            ceiling = synthetic.ceiling_accuracy(root, split)
+            for name, j in COL.items():
+                assert majority[j] - 1e-12 <= ceiling[name] <= 1.0, (root.name, split, name)
+
+
+def test_stored_lfwa_ceiling_equals_a_recomputation(lfwa_300: Path, synthetic_lfwa: Path):
+    for root in (lfwa_300, synthetic_lfwa):
+        stored = json.loads((root / "synthetic.json").read_text())["ceiling_accuracy"]
+        assert set(stored) == {"train", "test"}
+        for split, values in stored.items():
+            assert synthetic.ceiling_accuracy(root, split, recompute=True) == values
+
+
+def lfw_redraws(labels: np.ndarray, index: int, seed: int = 0):
+    """Image ``index`` of an LFWA set drawn again independently, version by version: (version, person, pose,
+    random state before drawing, picture, landmarks)."""
+    rng = np.random.default_rng([seed, 1, index])
+    person = sample_appearance(labels, rng)
+    for version in ("lfw", "lfw-deepfunneled"):
+        framing = FRAMINGS[version]
+        pose = sample_pose(rng, framing)
+        before = copy.deepcopy(rng)
+        image, points = render(person, pose, framing, rng)
+        yield version, person, pose, before, image, points
+
+
+def test_lfwa_images_are_drawn_again_as_the_generator_drew_them(lfwa_300: Path):
+    clean = synthetic.clean_labels(lfwa_300, "all")
+    stored = {v: np.load(lfwa_300 / f"landmarks_68_{v}.npy") for v in ("lfw", "lfw-deepfunneled")}
+    for i in range(40):
+        for version, *_, points in lfw_redraws(clean[i], i):
+            np.testing.assert_allclose(points, stored[version][i], atol=1e-4, err_msg=f"{i} {version}")
+
+
+def test_lfwa_ceiling_knows_in_each_version_which_hat_hides_a_cue():
+    # The ceiling replays the generator's random numbers to decide, per version, whether a hat hides a cue
+    # (the deep-funneled copy's pose follows the original's drawing). Compared here with redraws: a cue counts
+    # as hidden exactly where flipping it leaves the picture unchanged, and some are, in both versions.
+    clean = sample_labels(4000, 0, stream=1).clean
+    rows = rows_with(clean, 150, Wearing_Hat=True, Bald=False, Bangs=False)
+    versions = ("lfw", "lfw-deepfunneled")
+    _, hidden = synthetic._lfw_image_facts(clean, 0, 1.0, np.array(rows), versions)
+    found = {v: 0 for v in versions}
+    for r, i in enumerate(rows):
+        for version, person, pose, rng, image, _ in lfw_redraws(clean[i], i):
+            other = replace(person, attrs=person.attrs ^ {"Receding_Hairline"})
+            same = render(other, pose, FRAMINGS[version], rng)[0].tobytes() == image.tobytes()
+            assert hidden[versions.index(version), r, COL["Receding_Hairline"]] == same, (i, version)
+            found[version] += same
+    assert min(found.values()) > 0, found
+
+
+def test_lfwa_ceiling_is_refused_for_a_split_lfwa_lacks_or_files_it_did_not_write(synthetic_lfwa: Path,
+                                                                                  tmp_path: Path):  # fmt: skip
+    with pytest.raises(ValueError, match="train, test"):
+        synthetic.ceiling_accuracy(synthetic_lfwa, "valid")
+    edited = tmp_path / "edited"
+    shutil.copytree(synthetic_lfwa, edited)
+    train, test = read_indices(edited / "indices_train_test.mat")
+    write_indices(edited / "indices_train_test.mat", np.append(train, test[0]) + 1, test[1:] + 1)
+    with pytest.raises(ValueError, match="indices_train_test.mat differs"):
+        synthetic.ceiling_accuracy(edited, "test", recompute=True)
+
+
 # --- what an image shows: each claim of synthetic_ceiling's docstring, checked by drawing -----------------
 
 
-def draw(labels: np.ndarray, index: int, geometry_strength: float = 1.0, flip: str | None = None) -> bytes:
+def draw(labels: np.ndarray, index: int, geometry_strength: float = 1.0, flip: str | None = None,
+         framing: Framing = CELEBA_FRAMING) -> bytes:
     """Image ``index`` drawn as the generator does; ``flip`` redraws it with one attribute's label flipped
     (an exact counterfactual for attributes that do not change how many random numbers are drawn)."""
     labels = labels.copy()
@@ -169,8 +273,12 @@ def draw(labels: np.ndarray, index: int, geometry_strength: float = 1.0, flip: s
         labels[COL[flip]] = -labels[COL[flip]]
     rng = np.random.default_rng([3, index])
     appearance = sample_appearance(labels, rng, geometry_strength)
-    image, _ = render(appearance, sample_pose(rng, CELEBA_FRAMING), CELEBA_FRAMING, rng)
+    image, _ = render(appearance, sample_pose(rng, framing), framing, rng)
     return np.asarray(image).tobytes()
+
+
+#: The framings the generator draws in: CelebA's, and LFWA's two versions (smaller faces, other poses).
+FRAMINGS = {"celeba": CELEBA_FRAMING, "lfw": LFW_FRAMING, "lfw-deepfunneled": LFW_FUNNELED_FRAMING}
 
 
 @pytest.fixture(scope="module")
@@ -201,19 +309,25 @@ def rows_with(labels: np.ndarray, count: int, **wanted: bool) -> list[int]:
         ("Pointy_Nose", {"Blurry": True}),
     ],
 )
-def test_occluders_and_blur_leave_a_cue_visible(labels_4000: np.ndarray, attribute: str, occluder: dict):
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_occluders_and_blur_leave_a_cue_visible(labels_4000: np.ndarray, attribute: str, occluder: dict,
+                                                framing: str):  # fmt: skip
     for i in rows_with(labels_4000, 12, **occluder):
-        assert draw(labels_4000[i], i) != draw(labels_4000[i], i, flip=attribute), (attribute, i)
+        shown = draw(labels_4000[i], i, framing=FRAMINGS[framing])
+        assert shown != draw(labels_4000[i], i, flip=attribute, framing=FRAMINGS[framing]), (attribute, i)
 
 
-def test_a_hat_can_hide_a_receding_hairline_and_the_ceiling_knows_which(labels_4000: np.ndarray):
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_hat_can_hide_a_receding_hairline_and_the_ceiling_knows_which(labels_4000: np.ndarray, framing: str):
     hidden = []
     for i in rows_with(labels_4000, 150, Wearing_Hat=True, Bald=False, Bangs=False):
         rng = np.random.default_rng([3, i])
         appearance = sample_appearance(labels_4000[i], rng)
-        pose = sample_pose(rng, CELEBA_FRAMING)
-        cues = synthetic_ceiling.hidden_cues(appearance, pose, CELEBA_FRAMING, rng)
-        same = draw(labels_4000[i], i) == draw(labels_4000[i], i, flip="Receding_Hairline")
+        pose = sample_pose(rng, FRAMINGS[framing])
+        cues = synthetic_ceiling.hidden_cues(appearance, pose, FRAMINGS[framing], rng)
+        same = draw(labels_4000[i], i, framing=FRAMINGS[framing]) == draw(
+            labels_4000[i], i, flip="Receding_Hairline", framing=FRAMINGS[framing]
+        )
         assert ("Receding_Hairline" in cues) == same, i
         hidden += [i] if same else []
         assert "Bangs" not in cues

@@ -8,7 +8,7 @@ corners 48/54), ``Anno/list_landmarks_68_align_celeba.txt`` (exact ground truth;
 per-attribute ceiling of each split).
 :class:`dmmlib.data.celeba.CelebA` reads it like the real thing. ``generate_lfwa`` writes the LFWA layout
 (see :mod:`dmmlib.data.lfwa`) with a visible domain shift: 250 x 250, unaligned, smaller faces, cluttered
-backgrounds and stronger lighting.
+backgrounds and stronger lighting, and its ``synthetic.json`` the ceiling of its train and test splits.
 
 Labels follow CelebA's frequencies and dependencies (:mod:`dmmlib.data.synthetic_labels`). Objective attributes
 have salient cues and clean labels; subjective ones subtle cues and label noise (default: 10 % of labels wrong,
@@ -355,10 +355,14 @@ def _info(dataset_dir: str | os.PathLike[str]) -> dict:
             f"{path} not found: {dataset_dir} is not a dataset written by dmmlib.data.synthetic"
         )
     info = json.loads(path.read_text())
-    if info.get("kind") != "celeba":
-        raise ValueError(f"{dataset_dir} is a synthetic {info.get('kind')!r} dataset; only CelebA-format ones "
-                         "have clean labels and ceilings here")  # fmt: skip
+    if info.get("kind") not in ("celeba", "lfwa"):
+        raise ValueError(f"{path} names the kind {info.get('kind')!r}; only 'celeba' and 'lfwa' datasets have "
+                         "clean labels and ceilings here")  # fmt: skip
     return info
+
+
+def _splits_of(info: dict) -> tuple[str, ...]:
+    return SPLITS if info["kind"] == "celeba" else tuple(LFWA_SPLITS)
 
 
 def _split_rows(ids: np.ndarray, split: str) -> np.ndarray:
@@ -393,9 +397,19 @@ def clean_labels(dataset_dir: str | os.PathLike[str], split: str = "test") -> np
     noise, (n, 40) int8 +1/-1 in the order of the dataset's files: what the images show.
 
     Recomputed from ``synthetic.json``'s parameters (the sampler is deterministic), after checking that they
-    reproduce the written ``list_attr_celeba.txt``.
+    reproduce the written ``list_attr_celeba.txt``. For an LFWA-format dataset (splits train, test or all): one
+    row per image in the order of ``lfw_att_40.mat``, although LFWA's training split lists each image twice
+    (original and deep-funneled), after checking ``lfw_att_40.mat`` and ``indices_train_test.mat``.
     """
-    params = _parameters(_info(dataset_dir))
+    info = _info(dataset_dir)
+    params = _parameters(info)
+    if info["kind"] == "lfwa":
+        sample, rows = _regenerate_lfwa(dataset_dir, params)
+        if split == "all":
+            return sample.clean
+        if split not in rows:
+            raise ValueError(f"an LFWA split is train, test or all, got {split!r}")
+        return sample.clean[rows[split]]
     sample, ids = _regenerate_labels(dataset_dir, params)
     return sample.clean[_split_rows(ids, split)]
 
@@ -414,16 +428,26 @@ def ceiling_accuracy(
     model that sees the images downscaled (tiny cues can vanish) and for ``0 < geometry_strength < 1`` (cue
     ranges can overlap). :mod:`dmmlib.data.synthetic_ceiling` gives the details.
 
+    An LFWA-format dataset (splits train and test) is scored as :class:`dmmlib.data.lfwa.LFWA` reads it by
+    default (:data:`LFWA_SPLITS`): training on both versions of each image, testing on the originals. The same
+    rules decide what an image shows (``tests/test_ceiling.py`` checks them in LFW's framings too), but LFW's
+    faces are drawn smaller (face scale 34 and 38 px against CelebA's 42, in a 250 x 250 picture against
+    178 x 218), so for a model that sees them downscaled this ceiling is a looser upper bound than CelebA's.
+
     Read from ``synthetic.json``, written at generation; computed from the dataset's parameters when it has no
     stored value (a dataset written before the ceiling was stored) or when ``recompute`` is true.
     """
-    if split not in SPLITS:
-        raise ValueError(f"the ceiling is per split: split must be one of {', '.join(SPLITS)}, got {split!r}")
     info = _info(dataset_dir)
+    splits = _splits_of(info)
+    if split not in splits:
+        raise ValueError(f"the ceiling is per split: split must be one of {', '.join(splits)}, got {split!r}")
     stored = info.get("ceiling_accuracy", {})
     if split in stored and not recompute:
         return dict(stored[split])
     params = _parameters(info)
+    if info["kind"] == "lfwa":
+        sample, rows = _regenerate_lfwa(dataset_dir, params)
+        return _lfwa_ceilings(params, sample, {split: rows[split]})[split]
     sample, ids = _regenerate_labels(dataset_dir, params)
     if not (ids == SPLITS.index(split)).any():
         raise ValueError(f"{dataset_dir} has no {split} images: no ceiling")
@@ -467,22 +491,123 @@ def lfw_names(num_images: int, rng: np.random.Generator) -> list[str]:
     return paths
 
 
+#: The LFW versions each LFWA split is scored on, as :class:`dmmlib.data.lfwa.LFWA` reads them by default (the
+#: paper's protocol): both for training, the original photographs for testing.
+LFWA_SPLITS: dict[str, tuple[str, ...]] = {"train": ("lfw", "lfw-deepfunneled"), "test": ("lfw",)}
+#: Each LFW version's folder and framing, in the order :func:`_draw_lfw_chunk` draws them.
+_LFW_VERSIONS = (("lfw", LFW_FRAMING), ("lfw-deepfunneled", LFW_FUNNELED_FRAMING))
+
+
+def _lfw_person(
+    labels: np.ndarray, seed: int, index: int, geometry_strength: float
+) -> tuple[Appearance, Rng]:
+    """LFWA image ``index``'s person, and the random generator each version's pose and drawing then take from
+    in the order of :data:`_LFW_VERSIONS` (the deep-funneled copy's pose follows the original's drawing)."""
+    rng = np.random.default_rng([seed, 1, index])
+    return sample_appearance(labels, rng, geometry_strength), rng
+
+
 def _draw_lfw_chunk(
     args: tuple[str, int, int, np.ndarray, list[str], float],
 ) -> tuple[np.ndarray, np.ndarray]:
     root, seed, start, clean, names, geometry_strength = args
     points = np.empty((2, len(clean), 68, 2), dtype=np.float32)
     for k, (labels, name) in enumerate(zip(clean, names)):
-        rng = np.random.default_rng([seed, 1, start + k])
-        person = sample_appearance(labels, rng, geometry_strength)
-        for v, (folder, framing) in enumerate(
-            (("lfw", LFW_FRAMING), ("lfw-deepfunneled", LFW_FUNNELED_FRAMING))
-        ):
+        person, rng = _lfw_person(labels, seed, start + k, geometry_strength)
+        for v, (folder, framing) in enumerate(_LFW_VERSIONS):
             image, points[v, k] = render(person, sample_pose(rng, framing), framing, rng)
             path = Path(root, folder, name)
             path.parent.mkdir(parents=True, exist_ok=True)
             image.save(path, quality=JPEG_QUALITY)
     return points[0], points[1]
+
+
+def lfwa_split_rows(num_images: int, seed: int, train_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The 0-based, sorted rows of a generated LFWA set's train and test images (its index file holds them + 1)."""
+    order = np.random.default_rng([seed, 3]).permutation(num_images)
+    n_train = min(max(round(train_fraction * num_images), 1), num_images - 1)
+    return np.sort(order[:n_train]), np.sort(order[n_train:])
+
+
+def _lfw_image_facts(
+    clean: np.ndarray, seed: int, geometry_strength: float, rows: np.ndarray, versions: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_image_facts`, for LFWA's images ``rows`` in each of ``versions``: long hair (v, n) and hidden
+    cues (v, n, 40). Replays :func:`_draw_lfw_chunk`'s random numbers; an image is drawn again only where an
+    occluder could hide a cue (and, for its deep-funneled copy, once more to reach that copy's random state)."""
+    always = [ATTRIBUTES.index(a) for a in synthetic_ceiling.hidden_attributes(geometry_strength)]
+    occluders = {occluder for _, occluder in synthetic_ceiling.OCCLUDABLE}
+    long_hair = np.zeros((len(versions), rows.size), dtype=bool)
+    hidden = np.zeros((len(versions), rows.size, len(ATTRIBUTES)), dtype=bool)
+    hidden[..., always] = True
+    for r, i in enumerate(rows):
+        person, rng = _lfw_person(clean[i], seed, int(i), geometry_strength)
+        long_hair[:, r] = person.long_hair
+        if not occluders & person.attrs:
+            continue  # nothing drawn can hide a cue, in either version
+        for folder, framing in _LFW_VERSIONS:
+            pose = sample_pose(rng, framing)
+            if folder in versions:
+                for attribute in synthetic_ceiling.hidden_cues(person, pose, framing, rng):
+                    hidden[versions.index(folder), r, ATTRIBUTES.index(attribute)] = True
+            if folder == versions[-1]:
+                break
+            render(person, pose, framing, rng)  # the draw the next version's random state follows
+    return long_hair, hidden
+
+
+def _lfwa_ceilings(
+    params: dict, sample: LabelSample, rows: dict[str, np.ndarray]
+) -> dict[str, dict[str, float]]:
+    """{split: {attribute: ceiling}} of an LFWA-format dataset, each split over the versions of :data:`LFWA_SPLITS`."""
+    model = label_model(params["imbalance"])
+    flips = synthetic_ceiling.flip_probabilities(sample.clean, sample.labels)
+    out = {}
+    for split, split_rows in rows.items():
+        versions = LFWA_SPLITS[split]
+        long_hair, hidden = _lfw_image_facts(sample.clean, params["seed"], params["geometry_strength"],
+                                             split_rows, versions)  # fmt: skip
+        copies = len(versions)
+        out[split] = synthetic_ceiling.ceiling(
+            np.tile(sample.clean[split_rows], (copies, 1)),
+            np.tile(sample.labels[split_rows], (copies, 1)),
+            long_hair.reshape(-1),
+            hidden.reshape(-1, len(ATTRIBUTES)),
+            flips,
+            model,
+        )
+    return out
+
+
+def _regenerate_lfwa(
+    dataset_dir: str | os.PathLike[str], params: dict
+) -> tuple[LabelSample, dict[str, np.ndarray]]:
+    """An LFWA-format dataset's labels and split rows from its parameters, checked against its written files."""
+    from dmmlib.data.lfwa_format import read_indices, read_lfw_att_40
+
+    sample = sample_labels(params["num_images"], params["seed"], params["label_noise"], stream=1,
+                           imbalance=params["imbalance"])  # fmt: skip
+    rows = dict(
+        zip(LFWA_SPLITS, lfwa_split_rows(params["num_images"], params["seed"], params["train_fraction"]))
+    )
+    root = Path(dataset_dir)
+    if (root / "lfw_att_40.mat").is_file():
+        written = read_lfw_att_40(root / "lfw_att_40.mat")[2]
+        if not np.array_equal(written, sample.labels):
+            raise ValueError(
+                f"{root / 'lfw_att_40.mat'} differs from the labels its synthetic.json parameters generate (edited, "
+                "or written by another version of the generator): its clean labels and ceiling are unknown"
+            )
+    if (root / "indices_train_test.mat").is_file():
+        train, test = read_indices(root / "indices_train_test.mat")
+        if not (
+            np.array_equal(np.sort(train), rows["train"]) and np.array_equal(np.sort(test), rows["test"])
+        ):
+            raise ValueError(
+                f"{root / 'indices_train_test.mat'} differs from the splits its synthetic.json parameters generate: "
+                "its clean labels and ceiling are unknown"
+            )
+    return sample, rows
 
 
 def generate_lfwa(
@@ -528,14 +653,11 @@ def generate_lfwa(
             with open(tmp / f"landmarks_68_{version}.npy", "wb") as handle:
                 np.save(handle, np.concatenate([r[v] for r in results]))
         write_lfw_att_40(tmp / "lfw_att_40.mat", [n.replace("/", "\\") for n in names], sample.labels > 0)
-        order = np.random.default_rng([seed, 3]).permutation(num_images)
-        n_train = min(max(round(train_fraction * num_images), 1), num_images - 1)
-        train, test = np.sort(order[:n_train]) + 1, np.sort(order[n_train:]) + 1
-        write_indices(tmp / "indices_train_test.mat", train, test, indices_format)
-        sizes = {"train": int(n_train), "test": int(num_images - n_train)}
-        write_text(
-            tmp / "synthetic.json", _metadata("lfwa", params, sample.noise_rates, {"split_sizes": sizes})
-        )
+        rows = dict(zip(LFWA_SPLITS, lfwa_split_rows(num_images, seed, train_fraction)))
+        write_indices(tmp / "indices_train_test.mat", rows["train"] + 1, rows["test"] + 1, indices_format)
+        extra = {"split_sizes": {split: int(r.size) for split, r in rows.items()},
+                 "ceiling_accuracy": _lfwa_ceilings(params, sample, rows)}  # fmt: skip
+        write_text(tmp / "synthetic.json", _metadata("lfwa", params, sample.noise_rates, extra))
         _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -6,7 +6,8 @@ probable given everything the image shows. Its accuracy on a split's written lab
 
 **What an image shows.** Every attribute's cue in :mod:`dmmlib.data.synthetic_face` was checked, including the
 cases where something drawn later covers it (``tests/test_ceiling.py`` draws them with and without the
-attribute). At the stored resolution (178 x 218) a cue is hidden in three situations only:
+attribute, in CelebA's framing and in LFWA's two). At the stored resolution (178 x 218; LFWA's 250 x 250) a
+cue is hidden in three situations only:
 
 * ``Male`` has no cue of its own: the only thing drawn from it is hair length (women have long hair with
   probability :data:`~dmmlib.data.synthetic_face.LONG_HAIR_RATE`, men never). Everything else that tells a man
