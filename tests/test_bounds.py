@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dmmlib.lab.bounds import CEILING, GAP, MAJORITY, beside_bounds
+from dmmlib.lab.bounds import CEILING, GAP, MAJORITY, beside_bounds, per_attribute_beside_bounds
 from dmmlib.metrics import attribute_table
 
 
@@ -28,6 +28,13 @@ def test_each_run_sits_between_the_majority_row_and_the_ceiling_row():
 def test_without_a_ceiling_the_table_has_no_ceiling_row_nor_gap():
     frame = beside_bounds({"run": table(0.9, ceiling=None)})
     assert CEILING not in frame.index and GAP not in frame.columns
+
+
+def test_per_attribute_tables_carry_the_majority_and_ceiling_columns():
+    frame = per_attribute_beside_bounds({"good": table(0.9), "poor": table(0.5, ceiling=None)})
+    assert list(frame.columns) == ["good", "poor", MAJORITY, CEILING] and len(frame) == 40
+    assert frame["poor"].eq(0.5).all() and frame[MAJORITY].eq(0.7).all() and frame[CEILING].eq(0.95).all()
+    assert CEILING not in per_attribute_beside_bounds({"run": table(0.9, ceiling=None)}).columns
 
 
 def test_fit_diagnosis_tells_an_unlearnt_attribute_from_an_overfit_one():

@@ -38,6 +38,19 @@ def beside_bounds(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return frame
 
 
+def per_attribute_beside_bounds(tables: Mapping[str, pd.DataFrame], metric: str = "accuracy") -> pd.DataFrame:
+    """One row per attribute, one column per run (``metric`` of its per-attribute table, all evaluated on the same
+    split), then the majority-class column and, when the tables carry a ``ceiling_accuracy`` column, the ceiling's."""
+    if not tables:
+        raise ValueError("per_attribute_beside_bounds needs at least one run's table")
+    frame = pd.DataFrame({name: table[metric] for name, table in tables.items()})
+    reference = next(iter(tables.values()))
+    frame[MAJORITY] = reference["majority_accuracy"]
+    if "ceiling_accuracy" in reference:
+        frame[CEILING] = reference["ceiling_accuracy"]
+    return frame.rename_axis("attribute")
+
+
 #: A run "has not learnt" an attribute when its training accuracy is within this of the majority rate; it
 #: "overfits" when its training accuracy exceeds its test accuracy by more than this (fractions).
 NOT_LEARNT_MARGIN, OVERFIT_MARGIN = 0.01, 0.03
