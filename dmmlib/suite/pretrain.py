@@ -1,8 +1,12 @@
 """Train the runs of ``make run`` before its notebooks start, several at once on a multi-core CPU.
 
-Why: the CPU presets' trunks are small, and one training uses cores poorly. A teach-preset training step takes about
-65 ms on 2 threads, but two steps side by side on one thread each take about 98 ms together, i.e. 49 ms a step
-(``bench/parallel_training.py`` measures the ratio). So ``make run`` first trains the runs that notebooks 05, 06 and
+Why: the CPU presets' trunks are small, and one training uses cores poorly. Measured on a 2-core machine (idle,
+teach preset, from a fresh clone): the whole suite took 1,283 s with its 10 runs trained here two at a time on one
+thread each, against 1,570 s with ``make run JOBS=1`` (05-07 training their runs on two threads: 1,462 s, against
+1,071 s here plus 102 s for those notebooks). ``bench/parallel_training.py`` times the training steps alone, on an
+in-memory batch, and finds a smaller, noisy gain (side by side / one after another: 0.88 and 0.99 in two runs), so
+most of the gain lies in what a run does besides its steps (reading images, the validation passes). So ``make run``
+first trains the runs that notebooks 05, 06 and
 07 ask for (:func:`suite_runs`), ``jobs`` at a time, each in its own process with ``cores // jobs`` threads, exactly
 as :func:`dmmlib.suite.pipeline.ensure_trained` would inside the notebooks; the notebooks then find each run
 complete and load it. Nothing else changes: same configurations, same run folders, same seed (the notebooks'
