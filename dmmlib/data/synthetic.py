@@ -276,7 +276,7 @@ def generate(
         points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
         write_annotation_files(tmp, celeba_filenames(num_images), sample.labels, points, ids)
         counts = {split: int((ids == k).sum()) for k, split in enumerate(SPLITS)}
-        ceilings = _ceilings(params, sample, ids)
+        ceilings = _ceilings(params, sample, _celeba_rows(ids))
         extra = {"split_sizes": counts, "ceiling_accuracy": ceilings}
         write_text(tmp / "synthetic.json", _metadata("celeba", params, sample.noise_rates, extra))
         readme = _README.format(
@@ -332,20 +332,38 @@ def _image_facts(
 
 
 def _ceilings(
-    params: dict, sample: LabelSample, ids: np.ndarray, splits: Sequence[str] = SPLITS
+    params: dict, sample: LabelSample, rows: dict[str, np.ndarray], kind: str = "celeba"
 ) -> dict[str, dict[str, float]]:
-    """{split: {attribute: ceiling}} for each non-empty one of ``splits`` of a CelebA-format dataset."""
+    """{split: {attribute: ceiling}} of the splits in ``rows`` ({split: its image rows}) of a dataset of ``kind``
+    ("celeba" or "lfwa"); an LFWA split is scored over each of its versions (:data:`LFWA_SPLITS`)."""
     model = label_model(params["imbalance"])
     flips = synthetic_ceiling.flip_probabilities(sample.clean, sample.labels)
+    seed, geometry_strength = params["seed"], params["geometry_strength"]
     out = {}
-    for split in splits:
-        rows = np.flatnonzero(ids == SPLITS.index(split))
-        if rows.size:
-            long_hair, hidden = _image_facts(sample.clean, params["seed"], params["geometry_strength"], rows)
-            out[split] = synthetic_ceiling.ceiling(
-                sample.clean[rows], sample.labels[rows], long_hair, hidden, flips, model
+    for split, split_rows in rows.items():
+        if kind == "lfwa":
+            long_hair, hidden = _lfw_image_facts(
+                sample.clean, seed, geometry_strength, split_rows, LFWA_SPLITS[split]
             )
+        else:
+            long_hair, hidden = _image_facts(sample.clean, seed, geometry_strength, split_rows)
+            long_hair, hidden = long_hair[None], hidden[None]  # one version of each image
+        copies = len(long_hair)  # versions of each image
+        out[split] = synthetic_ceiling.ceiling(
+            np.tile(sample.clean[split_rows], (copies, 1)),
+            np.tile(sample.labels[split_rows], (copies, 1)),
+            long_hair.reshape(-1),
+            hidden.reshape(-1, len(ATTRIBUTES)),
+            flips,
+            model,
+        )
     return out
+
+
+def _celeba_rows(ids: np.ndarray) -> dict[str, np.ndarray]:
+    """{split: its image rows} for each non-empty split of a CelebA-format dataset with split ``ids``."""
+    rows = {split: np.flatnonzero(ids == k) for k, split in enumerate(SPLITS)}
+    return {split: r for split, r in rows.items() if r.size}
 
 
 def _info(dataset_dir: str | os.PathLike[str]) -> dict:
@@ -447,11 +465,12 @@ def ceiling_accuracy(
     params = _parameters(info)
     if info["kind"] == "lfwa":
         sample, rows = _regenerate_lfwa(dataset_dir, params)
-        return _lfwa_ceilings(params, sample, {split: rows[split]})[split]
-    sample, ids = _regenerate_labels(dataset_dir, params)
-    if not (ids == SPLITS.index(split)).any():
-        raise ValueError(f"{dataset_dir} has no {split} images: no ceiling")
-    return _ceilings(params, sample, ids, [split])[split]
+    else:
+        sample, ids = _regenerate_labels(dataset_dir, params)
+        rows = _celeba_rows(ids)
+        if split not in rows:
+            raise ValueError(f"{dataset_dir} has no {split} images: no ceiling")
+    return _ceilings(params, sample, {split: rows[split]}, info["kind"])[split]
 
 
 _FIRST = (
@@ -556,29 +575,6 @@ def _lfw_image_facts(
     return long_hair, hidden
 
 
-def _lfwa_ceilings(
-    params: dict, sample: LabelSample, rows: dict[str, np.ndarray]
-) -> dict[str, dict[str, float]]:
-    """{split: {attribute: ceiling}} of an LFWA-format dataset, each split over the versions of :data:`LFWA_SPLITS`."""
-    model = label_model(params["imbalance"])
-    flips = synthetic_ceiling.flip_probabilities(sample.clean, sample.labels)
-    out = {}
-    for split, split_rows in rows.items():
-        versions = LFWA_SPLITS[split]
-        long_hair, hidden = _lfw_image_facts(sample.clean, params["seed"], params["geometry_strength"],
-                                             split_rows, versions)  # fmt: skip
-        copies = len(versions)
-        out[split] = synthetic_ceiling.ceiling(
-            np.tile(sample.clean[split_rows], (copies, 1)),
-            np.tile(sample.labels[split_rows], (copies, 1)),
-            long_hair.reshape(-1),
-            hidden.reshape(-1, len(ATTRIBUTES)),
-            flips,
-            model,
-        )
-    return out
-
-
 def _regenerate_lfwa(
     dataset_dir: str | os.PathLike[str], params: dict
 ) -> tuple[LabelSample, dict[str, np.ndarray]]:
@@ -656,7 +652,7 @@ def generate_lfwa(
         rows = dict(zip(LFWA_SPLITS, lfwa_split_rows(num_images, seed, train_fraction)))
         write_indices(tmp / "indices_train_test.mat", rows["train"] + 1, rows["test"] + 1, indices_format)
         extra = {"split_sizes": {split: int(r.size) for split, r in rows.items()},
-                 "ceiling_accuracy": _lfwa_ceilings(params, sample, rows)}  # fmt: skip
+                 "ceiling_accuracy": _ceilings(params, sample, rows, "lfwa")}  # fmt: skip
         write_text(tmp / "synthetic.json", _metadata("lfwa", params, sample.noise_rates, extra))
         _publish(tmp, out)
     except BaseException:
