@@ -27,12 +27,8 @@ def beside_bounds(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if not tables:
         raise ValueError("beside_bounds needs at least one run's table")
     means = {name: metrics.mean_table(table) for name, table in tables.items()}
-    reference = next(iter(means.values()))
     rows = {name: mean["accuracy"] for name, mean in means.items()}
-    rows[MAJORITY] = reference["majority_accuracy"]
-    if "ceiling_accuracy" in reference:
-        rows[CEILING] = reference["ceiling_accuracy"]
-    frame = pd.DataFrame(rows).T[["all", "objective", "subjective"]]
+    frame = pd.DataFrame({**rows, **_bounds(next(iter(means.values())))}).T[["all", "objective", "subjective"]]
     if CEILING in frame.index:
         frame[GAP] = frame.loc[CEILING, "all"] - frame["all"]
     return frame
@@ -43,12 +39,17 @@ def per_attribute_beside_bounds(tables: Mapping[str, pd.DataFrame], metric: str 
     split), then the majority-class column and, when the tables carry a ``ceiling_accuracy`` column, the ceiling's."""
     if not tables:
         raise ValueError("per_attribute_beside_bounds needs at least one run's table")
-    frame = pd.DataFrame({name: table[metric] for name, table in tables.items()})
-    reference = next(iter(tables.values()))
-    frame[MAJORITY] = reference["majority_accuracy"]
-    if "ceiling_accuracy" in reference:
-        frame[CEILING] = reference["ceiling_accuracy"]
-    return frame.rename_axis("attribute")
+    runs = {name: table[metric] for name, table in tables.items()}
+    return pd.DataFrame({**runs, **_bounds(next(iter(tables.values())))}).rename_axis("attribute")
+
+
+def _bounds(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """The majority-class column of a per-attribute or mean table (runs on one split share it) and, when the table
+    has one, the ceiling column, under the names the tables show."""
+    found = {MAJORITY: table["majority_accuracy"]}
+    if "ceiling_accuracy" in table:
+        found[CEILING] = table["ceiling_accuracy"]
+    return found
 
 
 #: A run "has not learnt" an attribute when its training accuracy is within this of the majority rate; it
