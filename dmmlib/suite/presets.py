@@ -109,8 +109,9 @@ PRESETS: dict[str, Preset] = {
         # points below the ceiling at seeds 0-2, and twice its epochs overfitted 5 attributes while gaining a quarter
         # point. With 1.2 times the training samples (96,000 against 80,000) this one left it 2.53 / 2.72 / 2.92
         # points below (one thread, bf16; the stored record has every variant and seed). 12,500 images x 10 epochs
-        # with the tail, the other candidate at this compute, left it 2.54 / 2.85 / 3.20 below. make run trains
-        # the runs side by side (dmmlib/suite/pretrain.py), which pays for the extra samples within the budget.
+        # with the tail, the other candidate at this compute, left it 2.54 / 2.85 / 3.20 below. The whole suite
+        # took 1,283 s on 2 cores with make run's runs trained side by side (dmmlib/suite/pretrain.py), 1,570 s
+        # with JOBS=1: within the budget either way.
         num_images=15000,
         num_lfwa_images=1200,
         where="a laptop CPU",
