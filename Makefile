@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dmm-setup-stamp
+# the lock of tested versions for this Python and platform (dmmlib/suite/lockfile.py); UNLOCKED=1 ignores it
+LOCK := $(shell $(PYTHON) dmmlib/suite/lockfile.py path)
+UNLOCKED ?=
 PRESET ?= auto
 DATA_DIR ?=
 LFWA_DIR ?=
@@ -26,22 +29,37 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export THP_MEM_ALLOC_ENABLE ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint unit nbval book browser paper student assign bench lab clean
+.PHONY: FORCE help setup lock run test lint unit nbval book browser paper student assign bench lab clean
 
 help: ## List every target with one line each
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-9s %s\n", $$1, $$2}'
 	@echo "  Variables: PRESET=smoke|teach|paper|auto (default auto), DATA_DIR=..., LFWA_DIR=..., NPROC=N, JOBS=auto|N,"
 	@echo "             WEIGHTS=imagenet|none|/path/to/weights.pth (paper preset default: imagenet)"
 
-setup: $(STAMP) ## Create .venv with dmmlib and every dependency, plus the `python3` Jupyter kernel (idempotent)
+setup: $(STAMP) ## Create .venv with the locked versions (UNLOCKED=1: newest), dmmlib and the `python3` kernel (idempotent)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard $(LOCK)) $(if $(UNLOCKED),FORCE)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@if [ -z "$(UNLOCKED)" ] && [ -f "$(LOCK)" ]; then \
+	  echo "setup: installing the tested versions of $(LOCK)"; \
+	  $(PY) -m pip install --quiet -r "$(LOCK)" && $(PY) -m pip install --quiet --no-deps -e . \
+	  && echo "locked $(LOCK)" > $(STAMP).new; \
+	else \
+	  if [ -z "$(UNLOCKED)" ]; then echo "setup: no lock for this Python and platform ($(LOCK)); installing the newest versions pyproject.toml admits"; fi; \
+	  $(PY) -m pip install --quiet $(if $(UNLOCKED),--upgrade --upgrade-strategy eager) -e ".[dev]" && echo "unlocked" > $(STAMP).new; \
+	fi
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dmmlib)" >/dev/null
-	@touch $(STAMP)
-	@echo "setup: $(VENV) is ready"
+	@mv $(STAMP).new $(STAMP)
+	@echo "setup: $(VENV) is ready ($$(cat $(STAMP)))"
+
+lock: ## Re-make $(LOCK): a fresh venv takes the newest versions pyproject.toml admits; commit it once tests pass
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet --upgrade "pip>=24"
+	build/lock-venv/bin/python -m pip install --quiet -e ".[dev]"
+	build/lock-venv/bin/python dmmlib/suite/lockfile.py write
+	rm -rf build/lock-venv
 
 run: setup ## Run every notebook of the manifest headless with papermill into build/executed/<preset>/
 	$(PY) -m dmmlib.suite run --preset $(PRESET) --jobs $(JOBS) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))
