@@ -214,6 +214,16 @@ def test_built_book_has_every_manifest_notebook_and_the_report(built):
     assert report.SYNTHETIC_WARNING in report_html
 
 
+def test_no_notebook_page_shows_the_colab_install_code(built):
+    from dmmlib.suite import colab
+
+    marker = colab.FIRST_LINE.removeprefix("# ").split("(")[0].strip()  # "Colab only: install dmmlib from ..."
+    assert marker.startswith("Colab only")
+    for entry in manifest.load():
+        page = (book.site_dir(built) / "notebooks" / f"{entry.stem}.html").read_text(encoding="utf-8")
+        assert marker.replace("'", "&#39;") not in page and marker not in page, f"{entry.stem} shows the install cell"
+
+
 def test_every_page_passes_the_browser_checks(built, chromium):
     pages = pages_of(built)
     assert all(pages.values()), f"a page has no heading: {pages}"

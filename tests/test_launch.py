@@ -20,6 +20,7 @@ def test_the_first_code_cell_is_the_current_install_cell(name):
     nb = nbformat.read(paths.notebooks_dir() / name, as_version=4)
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert first_code.source == colab.cell_source(), "run `python -m dmmlib.suite.colab` to refresh it"
+    assert colab.BOOK_TAG in first_code.metadata.get("tags", []), "the book would show the install code"
 
 
 def test_the_cell_clones_the_url_the_books_launch_buttons_use():

@@ -6,6 +6,9 @@ notebook, clones the course's repository into ``/content`` and pip-installs the 
 ``DMM_ROOT`` at the checkout so runs, results and the manifest resolve there. Anywhere else (JupyterLab, papermill,
 nbval, Binder) it imports three standard modules and does nothing. The cell itself never imports ``dmmlib``.
 
+The cell carries Jupyter Book's ``remove-cell`` tag: the book's pages, read on the web, do not open with install
+code (their Colab button opens the notebook itself, where the cell runs; Colab, papermill and nbval ignore the tag).
+
 The repository URL is ``repository.url`` of ``book/_config.yml``, the same setting the book's Binder and Colab
 launch buttons use. After changing it, or to add the cell to more notebooks, run::
 
@@ -30,6 +33,8 @@ PLACEHOLDER_URL = "https://github.com/SET-YOUR-ORG/SET-YOUR-REPO"
 #: First line of the cell: how the command recognises a cell it wrote.
 FIRST_LINE = "# Colab only: install dmmlib from the course's repository (does nothing anywhere else)."
 CHECKOUT = "/content/dmm-cnn-suite"
+#: Jupyter Book 1.x leaves a cell with this tag out of the page; notebooks run it as any other cell
+BOOK_TAG = "remove-cell"
 
 _TEMPLATE = '''{first_line}
 # Written by `python -m dmmlib.suite.colab` from book/_config.yml (repository: url); edit the URL there.
@@ -73,12 +78,15 @@ def add_install_cell(nb: nbformat.NotebookNode, url: str | None = None) -> bool:
     source = cell_source(url)
     index = install_cell_index(nb)
     if index is not None:
-        if nb.cells[index].source == source:
+        cell = nb.cells[index]
+        tags = cell.metadata.get("tags", [])
+        if cell.source == source and BOOK_TAG in tags:
             return False
-        nb.cells[index].source = source
+        cell.source = source
+        cell.metadata["tags"] = [*tags, BOOK_TAG] if BOOK_TAG not in tags else tags
         return True
     first_code = next((k for k, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
-    nb.cells.insert(first_code, nbformat.v4.new_code_cell(source))
+    nb.cells.insert(first_code, nbformat.v4.new_code_cell(source, metadata={"tags": [BOOK_TAG]}))
     return True
 
 
