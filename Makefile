@@ -95,6 +95,7 @@ paper: setup ## Run the suite with the paper preset on real CelebA/LFWA (DATA_DI
 	$(MAKE) run PRESET=paper DATA_DIR=$(DATA_DIR) LFWA_DIR=$(LFWA_DIR)
 
 lab: setup ## Start JupyterLab for students on notebooks/ with this venv's kernel (PRESET=smoke|teach sets DMM_PRESET)
+	@$(PY) -m dmmlib.suite.lab_browser --write-overrides
 	DMM_ROOT="$(CURDIR)" $(if $(filter-out auto,$(PRESET)),DMM_PRESET=$(PRESET)) $(VENV)/bin/jupyter lab \
 	  --ServerApp.root_dir="$(CURDIR)/notebooks" --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -121,6 +121,13 @@ def test_notebook_04_threshold_explorer_follows_its_slider(lab):
     assert_row_is(after, expected)
 
 
+def test_no_news_prompt_greets_a_student(lab):
+    """``make lab``'s overrides (the test server gets the same) keep JupyterLab's news question away. Without them
+    the question is up by the time a notebook's kernel is idle (checked by hand on JupyterLab 4.6)."""
+    lab.open(NOTEBOOKS[1])
+    assert lab_browser.NEWS_PROMPT not in lab.page.content()
+
+
 def test_notebook_10_predicts_40_attributes_of_an_uploaded_photo(lab):
     photo = paths.shared_testdata() / PHOTO
     if not photo.is_file():

@@ -6,6 +6,10 @@ kernels on the way out. :class:`LabPage` opens a notebook, runs all its cells th
 would, and reads widgets back from the page: the threshold explorer of notebook 04 (found by its ``tau`` slider and
 ``attribute`` dropdown, not by cell position) and the photo upload of notebook 10. ``tests/test_lab.py`` uses them;
 ``make lab`` starts JupyterLab for students the same way (from the venv, in ``notebooks/``).
+
+Both start JupyterLab with :data:`CLASSROOM_SETTINGS` as the environment's ``overrides.json``
+(``python -m dmmlib.suite.lab_browser --write-overrides``, which ``make lab`` runs first): no "Would you like to get
+notified about official Jupyter news?" prompt on every student's laptop, and no update check.
 """
 
 from __future__ import annotations
@@ -31,12 +35,17 @@ from typing import Any
 
 from dmmlib.suite.book.browser import CHROMIUM, CHROMIUM_ARGS
 
-#: JupyterLab settings for a test server: every cell in the page (so a locator finds output below the fold), no
-#: news or update checks (requests to another host).
+#: JupyterLab's defaults for a class (its ``overrides.json``, which user settings can still change): no news prompt
+#: ("none", the default, asks every new user whether to fetch news from the internet) and no update check.
+CLASSROOM_SETTINGS: dict[str, dict[str, Any]] = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+#: JupyterLab user settings for a test server: every cell in the page (so a locator finds output below the fold).
 TEST_SETTINGS: dict[str, dict[str, Any]] = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
+#: The prompt :data:`CLASSROOM_SETTINGS` keeps away, as JupyterLab 4 words it
+NEWS_PROMPT = "official Jupyter news"
 #: The threshold explorer of ``dmmlib.lab.widgets.threshold_explorer``: a box with an ``attribute`` dropdown and a
 #: ``tau`` slider above an HTML table.
 EXPLORER = (
@@ -65,13 +74,35 @@ def write_settings(folder: Path, settings: Mapping[str, Mapping[str, Any]] = TES
         path.write_text(json.dumps(values), encoding="utf-8")
 
 
-def lab_command(root: Path, port: int, token: str, *, open_browser: bool = False) -> list[str]:
-    """The command that starts JupyterLab from this interpreter's environment on 127.0.0.1."""
+def app_settings_dir(prefix: str | os.PathLike[str] = sys.prefix) -> Path:
+    """Where JupyterLab of the environment at ``prefix`` reads its ``overrides.json`` (its app settings folder)."""
+    return Path(prefix) / "share" / "jupyter" / "lab" / "settings"
+
+
+def write_overrides(folder: Path, settings: Mapping[str, Mapping[str, Any]] = CLASSROOM_SETTINGS) -> Path:
+    """Merge ``settings`` into ``folder/overrides.json`` (other plugins' entries kept), written atomically."""
+    path = folder / "overrides.json"
+    merged: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    for plugin, values in settings.items():
+        merged[plugin] = {**merged.get(plugin, {}), **values}
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
+def lab_command(root: Path, port: int, token: str, *, open_browser: bool = False,
+                app_settings: Path | None = None) -> list[str]:  # fmt: skip
+    """The command that starts JupyterLab from this interpreter's environment on 127.0.0.1 (``app_settings``: the
+    folder of its ``overrides.json``, default the environment's)."""
     command = [
         sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
+    if app_settings is not None:
+        command.append(f"--LabApp.app_settings_dir={app_settings}")
     if not open_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -143,6 +174,7 @@ def jupyterlab(root: Path, env: Mapping[str, str] | None = None, *, startup_time
     with tempfile.TemporaryDirectory(prefix="dmm-lab-") as tmp:
         home = Path(tmp)
         write_settings(home / "settings")
+        write_overrides(home / "app-settings")
         port, token = free_port(), secrets.token_hex(16)
         environment = {
             **os.environ,
@@ -155,7 +187,7 @@ def jupyterlab(root: Path, env: Mapping[str, str] | None = None, *, startup_time
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w", encoding="utf-8") as out:
             process = subprocess.Popen(
-                lab_command(root, port, token), env=environment, stdout=out, stderr=subprocess.STDOUT,
+                lab_command(root, port, token, app_settings=home / "app-settings"), env=environment, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
             server = LabServer(f"http://127.0.0.1:{port}/", token, root, process)
@@ -293,3 +325,17 @@ def browser_page(server: LabServer, *, executable: str = CHROMIUM, width: int = 
         finally:
             context.close()
 
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--write-overrides``: put :data:`CLASSROOM_SETTINGS` into this environment's JupyterLab (``make lab``)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["--write-overrides"]:
+        print("usage: python -m dmmlib.suite.lab_browser --write-overrides", file=sys.stderr)
+        return 2
+    print(f"lab: classroom settings in {write_overrides(app_settings_dir())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
