@@ -66,8 +66,9 @@ run: setup ## Run every notebook of the manifest headless with papermill into bu
 
 test: setup lint unit nbval ## Lint, unit tests and nbval of every notebook (smoke preset)
 
-lint: setup ## ruff over the package, tests, benchmarks and notebooks
+lint: setup ## ruff over the package, tests, benchmarks and notebooks; mypy over dmmlib ([tool.mypy] in pyproject.toml)
 	$(VENV)/bin/ruff check dmmlib tests bench notebooks
+	$(VENV)/bin/mypy
 
 unit: setup browser ## The unit tests (pytest tests/)
 	$(PY) -m pytest tests

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -118,7 +119,10 @@ def barrier() -> None:
         dist.barrier()
 
 
-def broadcast_object(obj: object, src: int = 0) -> object:
+_T = TypeVar("_T")
+
+
+def broadcast_object(obj: _T, src: int = 0) -> _T:
     """``obj`` of rank ``src`` on every rank (unchanged in a single process)."""
     if not info().enabled:
         return obj

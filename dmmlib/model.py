@@ -60,7 +60,13 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, dropout: flo
     return nn.Sequential(*layers)
 
 
-class SmallResNet(nn.Sequential):
+class Trunk(nn.Sequential):
+    """A ResNet trunk: a feature extractor whose output map has ``out_channels`` channels."""
+
+    out_channels: int
+
+
+class SmallResNet(Trunk):
     """A narrow, shallow ResNet trunk (one torchvision BasicBlock per stage) for CPU presets and tests.
 
     Stem: 3x3 conv, stride 2 (no max pool, so 64 x 52 inputs still leave a 4 x 4 map for the 3-level SPP).
@@ -85,15 +91,15 @@ class SmallResNet(nn.Sequential):
         self.out_channels = inplanes
 
 
-def _torchvision_trunk(resnet: torchvision.models.ResNet) -> nn.Sequential:
+def _torchvision_trunk(resnet: torchvision.models.ResNet) -> Trunk:
     """The ResNet without avgpool and fc; child names kept so torchvision state dicts load as they are."""
     names = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")
-    trunk = nn.Sequential(OrderedDict((name, getattr(resnet, name)) for name in names))
+    trunk = Trunk(OrderedDict((name, getattr(resnet, name)) for name in names))
     trunk.out_channels = resnet.fc.in_features
     return trunk
 
 
-def build_trunk(backbone: str, widths: Sequence[int] | None = None) -> nn.Sequential:
+def build_trunk(backbone: str, widths: Sequence[int] | None = None) -> Trunk:
     """A randomly initialised trunk; ``.out_channels`` is its feature-map depth. ``widths``: the four stage widths
     of "resnet-small" (None: :data:`SMALL_WIDTHS`); the torchvision ResNets keep their own."""
     if widths is not None and backbone != "resnet-small":
@@ -111,6 +117,11 @@ def build_trunk(backbone: str, widths: Sequence[int] | None = None) -> nn.Sequen
 
 class DMMNet(nn.Module):
     """Trunk + heads of one Table 1 variant; ``forward(images) -> ModelOutput``."""
+
+    # buffers (register_buffer), declared for the type checker
+    mean: torch.Tensor
+    std: torch.Tensor
+    inverse_order: torch.Tensor
 
     def __init__(
         self,
@@ -336,6 +347,13 @@ def imagenet_state_dict(backbone: str) -> dict[str, torch.Tensor]:
     return load_weights_file(imagenet_weights_file(backbone))
 
 
+def _local_file(pretrained: bool | str | os.PathLike[str]) -> str:
+    """The path of the local weights file that ``pretrained`` names; True and False name none."""
+    if isinstance(pretrained, bool):
+        raise ValueError(f"pretrained={pretrained} names no weights file: use 'imagenet' or a path to a state dict")
+    return os.fspath(pretrained)
+
+
 def load_pretrained(model: DMMNet, pretrained: bool | str | os.PathLike[str]) -> None:
     """Load ImageNet or local weights: a trunk (torchvision ResNet, its fc ignored) or a whole DMMNet.
 
@@ -347,7 +365,7 @@ def load_pretrained(model: DMMNet, pretrained: bool | str | os.PathLike[str]) ->
     elif pretrained is True:
         raise ValueError("pretrained=True is ambiguous: use 'imagenet' or a path to a state dict")
     else:
-        path = os.fspath(pretrained)
+        path = _local_file(pretrained)
         if not os.path.exists(path):
             raise FileNotFoundError(f"pretrained weights file not found: {path}")
         from dmmlib.checkpoint import load_weights_file  # clear errors naming the file (unsafe, damaged, ...)
@@ -377,7 +395,7 @@ def initialisation_key(pretrained: bool | str | os.PathLike[str], backbone: str)
         return False
     if pretrained == "imagenet":
         return f"torchvision:{Path(_imagenet(backbone).url).name}"
-    path = Path(os.fspath(pretrained))
+    path = Path(_local_file(pretrained))
     if published_hash_prefix(path.name) is not None:
         return f"torchvision:{path.name}"
     stat = path.stat()
@@ -397,8 +415,9 @@ def describe_initialisation(pretrained: bool | str | os.PathLike[str] | None, ba
             return f"ImageNet weights requested for {backbone}, which has none"
         return (f"ImageNet: torchvision {weights} ({Path(weights.url).name}, downloaded to torch's hub cache; "
                 "SHA-256 prefix in its name checked)")  # fmt: skip
-    name = Path(os.fspath(pretrained)).name
+    path = _local_file(pretrained)
+    name = Path(path).name
     published = published_files().get(name)
     if published is not None:
-        return f"ImageNet: torchvision {published} from the local file {os.fspath(pretrained)} (SHA-256 prefix checked)"
-    return f"the local weights file {os.fspath(pretrained)} (no published hash to check it against)"
+        return f"ImageNet: torchvision {published} from the local file {path} (SHA-256 prefix checked)"
+    return f"the local weights file {path} (no published hash to check it against)"

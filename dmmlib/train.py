@@ -32,10 +32,11 @@ global batch, validation is sharded with identical results on every rank, and on
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from dmmlib.config import TrainConfig
 from dmmlib.data import atomic
+from dmmlib.data.transforms import dataset_length
 from dmmlib.device import autocast, move_images, resolve_device, seed_everything, use_channels_last
 from dmmlib.losses import attribute_losses, joint_loss, landmark_loss
 from dmmlib.model import DMMNet, build_model_from_config, load_pretrained
@@ -229,13 +231,13 @@ def _check_config_change(saved: dict[str, Any], cfg: TrainConfig) -> None:
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
     """SGD with momentum and weight decay (Algorithm 1), fused where the device has the kernel and
     ``cfg.fused_optimizer`` asks for it."""
-    settings = {"lr": cfg.lr, "momentum": cfg.momentum, "weight_decay": cfg.weight_decay}
+    sgd = functools.partial(torch.optim.SGD, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.fused_optimizer:
         try:
-            return torch.optim.SGD(model.parameters(), **settings, fused=True)
+            return sgd(model.parameters(), fused=True)
         except RuntimeError:  # no fused kernel for this device or dtype
             pass
-    return torch.optim.SGD(model.parameters(), **settings)
+    return sgd(model.parameters())
 
 
 class _Trainer:
@@ -255,7 +257,8 @@ class _Trainer:
         self.model = build_model_from_config(cfg.replace(pretrained=False)).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.step_model: torch.nn.Module = self.model
+        # the model as a training step calls it: wrapped by DDP and/or compiled (torch.compile returns a callable)
+        self.step_model: Callable[..., Any] = self.model
         if self.dist.enabled:
             self.step_model = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
@@ -269,7 +272,7 @@ class _Trainer:
             self.optimizer, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience
         )
         self.state = _State().to(self.device)
-        self.per_epoch = iterations_per_epoch(len(train_set), cfg.batch_size)
+        self.per_epoch = iterations_per_epoch(dataset_length(train_set), cfg.batch_size)
         #: the iteration that starts the low-lr tail (cfg.final_lr_fraction of the whole budget), None without one
         self.lr_cut_iteration = (round((1.0 - cfg.final_lr_fraction) * cfg.epochs * self.per_epoch)
                                  if cfg.final_lr_fraction else None)  # fmt: skip
@@ -375,6 +378,7 @@ class _Trainer:
         st.history[-1]["attribute_share"] = share
         if share is not None and share < cfg.collapse_warning_share and self.dist.is_main:
             weights = self.weighting.weights
+            assert val.landmark_loss is not None  # attribute_share is None without a landmark term
             warnings.warn(AttributeShareWarning(
                 f"iteration {st.iteration} (update t = {st.t}): the attribute terms of Eq. 3 are {share:.2%} of the "
                 f"joint loss on the validation set, below TrainConfig.collapse_warning_share = "
@@ -414,7 +418,7 @@ class _Trainer:
         if self.weighting.schedule != "iteration":
             return None
         cfg = self.cfg
-        sampler = _AWSamples(len(self.eval_set), cfg.aw_sample_size, cfg.seed, start, stop)
+        sampler = _AWSamples(dataset_length(self.eval_set), cfg.aw_sample_size, cfg.seed, start, stop)
         return iter(DataLoader(self.eval_set, batch_sampler=sampler, num_workers=cfg.num_workers,
                                pin_memory=self.device.type == "cuda"))  # fmt: skip
 
@@ -465,7 +469,7 @@ class _Trainer:
             )
         loss = joint_loss(attr, self.weights, fld, cfg.beta)
         if self.trunk_output is not None:
-            self.record_gradient_norms(attr, fld)
+            self.record_gradient_norms(self.trunk_output, attr, fld)
         if scale != 1.0:
             loss, attr = loss * scale, attr * scale
         self.optimizer.zero_grad(set_to_none=True)
@@ -481,7 +485,7 @@ class _Trainer:
         st.epoch_batches += 1
         return loss
 
-    def record_gradient_norms(self, attr: torch.Tensor, fld: torch.Tensor | None) -> None:
+    def record_gradient_norms(self, features: torch.Tensor, attr: torch.Tensor, fld: torch.Tensor | None) -> None:
         """Into the last history entry: the L2 norms of the gradients that the two parts of Eq. 3,
         ``sum_j lambda_j L_j`` and ``beta L_FLD``, send to the trunk's output on the first batch after an update.
 
@@ -489,7 +493,7 @@ class _Trainer:
         towards zero). Measured with ``torch.autograd.grad`` on the step's own graph, so the step, its gradients
         and its result are unchanged; a single process only (not under DDP or ``torch.compile``).
         """
-        features, self.trunk_output, self.measure_next_step = self.trunk_output, None, False
+        self.trunk_output, self.measure_next_step = None, False
         parts = {"grad_norm_attributes": (self.weights.to(attr) * attr).sum()}
         if fld is not None:
             parts["grad_norm_landmarks"] = self.cfg.beta * fld
@@ -511,7 +515,7 @@ class _Trainer:
         try:
             while st.iteration < total:
                 epoch, offset = divmod(st.iteration, self.per_epoch)
-                sampler = EpochSampler(len(self.train_set), cfg.seed, epoch)
+                sampler = EpochSampler(dataset_length(self.train_set), cfg.seed, epoch)
                 pieces = distributed.rank_batches(
                     sampler.order(), cfg.batch_size, self.dist.rank, self.dist.world_size
                 )[offset:]

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.config import TrainConfig
-from dmmlib.data.transforms import make_loader
+from dmmlib.data.transforms import dataset_length, make_loader
 from dmmlib.device import autocast, move_images, resolve_device, use_channels_last
 from dmmlib.landmarks.schema import LandmarkSource
 from dmmlib.losses import landmark_squared_distances, squared_errors
@@ -61,7 +61,7 @@ def validation_loader(dataset: Dataset, cfg: TrainConfig, device: torch.device) 
     with ``cfg.persistent_workers``) stay alive between the passes of Algorithm 1.
     """
     where = distributed.info()
-    mine = distributed.validation_batches(len(dataset), cfg.val_batch_size, where.rank, where.world_size)
+    mine = distributed.validation_batches(dataset_length(dataset), cfg.val_batch_size, where.rank, where.world_size)
     return DataLoader(dataset, batch_sampler=mine, num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
                       persistent_workers=cfg.keeps_workers)  # fmt: skip
 
@@ -90,10 +90,12 @@ def validate(
     if return_outputs and where.enabled:
         raise ValueError("validate(return_outputs=True) needs a single process; under DDP use predict_dataset "
                          "on rank 0")  # fmt: skip
-    num_batches = -(-len(dataset) // cfg.val_batch_size)
+    num_batches = -(-dataset_length(dataset) // cfg.val_batch_size)
     if loader is None:
         loader = validation_loader(dataset, cfg, device)
     mine = loader.batch_sampler
+    if mine is None:
+        raise ValueError("validate: the loader must batch by a batch sampler, as validation_loader's does")
 
     def rows(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
         return torch.zeros((num_batches, *shape), dtype=dtype, device=device)
@@ -128,7 +130,8 @@ def validate(
                 sums["landmark_count"][b] = weight.sum(dtype=torch.float64)
             if return_outputs:
                 outputs.append(pred.cpu())
-        has_landmarks = getattr(model, "spec", None) is None or model.spec.landmark_task
+        spec = getattr(model, "spec", None)
+        has_landmarks = spec is None or spec.landmark_task
     finally:
         model.train(was_training)
     totals = _reduce(sums)

@@ -190,12 +190,13 @@ class WeightingOptions(Protocol):
 
 
 def _options(name: str, cfg: WeightingOptions) -> dict[str, Any]:
-    return {
+    options: dict[str, dict[str, Any]] = {
         "uniform": {},
         "dynamic": {"initial": cfg.initial_lambda, "normalise": cfg.dynamic_normalise, "floor": cfg.dynamic_floor},
         "dwa": {"temperature": cfg.dwa_temperature},
         "aw": {"window": cfg.aw_window, "schedule": cfg.aw_schedule},
-    }[name]
+    }
+    return options[name]
 
 
 def make_weighting(name: str, num_attributes: int, cfg: WeightingOptions | None = None) -> UniformWeighting:

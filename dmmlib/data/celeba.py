@@ -284,9 +284,10 @@ class CelebA(Dataset):
         self._landmark_cache_dir = landmark_cache_dir
         self._landmark_workers = landmark_workers
         self._points: np.ndarray | None = None
-        self._sources: np.ndarray | None = None
+        # MEAN_SHAPE (no landmarks) until a table, the file or prepare_landmarks ("build") sets them
+        self._sources = np.full(len(keep), int(LandmarkSource.MEAN_SHAPE), dtype=np.int64)
         if landmarks is None:
-            self._sources = np.full(len(keep), int(LandmarkSource.MEAN_SHAPE), dtype=np.int64)
+            pass
         elif isinstance(landmarks, tuple):
             self._set_landmarks(*landmarks)
         elif landmarks == "file":
@@ -367,7 +368,9 @@ class CelebA(Dataset):
         position = {name: k for k, name in enumerate(names)}
         five = five[[position[n] for n in self.filenames]]
         images = self.store.image_list(self.filenames)  # files, or members read straight from the zip
-        points, sources = cached_dataset_landmarks(images, five, self._landmark_cache_dir, self._landmark_workers)
+        cache_dir = self._landmark_cache_dir
+        assert cache_dir is not None  # the constructor refuses landmarks="build" without one
+        points, sources = cached_dataset_landmarks(images, five, cache_dir, self._landmark_workers)
         self._set_landmarks(points, sources)
 
     def __len__(self) -> int:
@@ -377,8 +380,9 @@ class CelebA(Dataset):
         name = self.filenames[index]
         try:
             if isinstance(self.transform, ResizeFlip):
-                prepared = self.decoded.get(index, lambda: self.transform.prepare(*self._open(name, points)))
-                return self.transform.augment(*prepared)
+                resize = self.transform  # a local name, so that the lambda sees it narrowed
+                prepared = self.decoded.get(index, lambda: resize.prepare(*self._open(name, points)))
+                return resize.augment(*prepared)
             image, coords = self._open(name, points)
             if self.transform is None:
                 return to_uint8_tensor(decode_resized(image, None)), coords

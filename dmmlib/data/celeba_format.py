@@ -181,7 +181,7 @@ def attribute_lines(
     yield from _row_lines(filenames, np.asarray(values), "2d")
 
 
-def partition_lines(filenames: Sequence[str], split_ids: Sequence[int]) -> Iterator[str]:
+def partition_lines(filenames: Sequence[str], split_ids: Sequence[int] | np.ndarray) -> Iterator[str]:
     for name, s in zip(filenames, split_ids):
         yield f"{name} {int(s)}\n"
 
@@ -235,7 +235,7 @@ def celeba_filenames(count: int) -> list[str]:
 
 def write_annotation_files(
     root: str | os.PathLike[str], filenames: Sequence[str], labels: np.ndarray, points: np.ndarray,
-    split_ids: Sequence[int],
+    split_ids: Sequence[int] | np.ndarray,
 ) -> None:  # fmt: skip
     """The four text files of a CelebA-format copy under ``root`` (official layout): attributes, 5-point and
     68-point landmarks (``points (N, 68, 2)`` pixels) and the partition; each written atomically and streamed

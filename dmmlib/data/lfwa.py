@@ -158,7 +158,9 @@ class LFWA(Dataset):
         for version in self.versions:
             folder = self.root / VERSION_FOLDERS[version]
             paths = [folder / self.image_names[i] for i in self._chosen]
-            found = cached_dataset_landmarks(paths, None, self._landmark_cache_dir, self._landmark_workers)
+            cache_dir = self._landmark_cache_dir
+            assert cache_dir is not None  # the constructor refuses landmarks="build" without one
+            found = cached_dataset_landmarks(paths, None, cache_dir, self._landmark_workers)
             points = np.full((len(self.image_names), NUM_POINTS, 2), np.nan, dtype=np.float32)
             sources = np.full(len(self.image_names), int(LandmarkSource.MEAN_SHAPE), dtype=np.int8)
             points[self._chosen], sources[self._chosen] = mean_shape_for_no_face(*found)
@@ -188,14 +190,15 @@ class LFWA(Dataset):
 
         def opened() -> tuple[Image.Image, np.ndarray]:
             image = Image.open(path)
-            if placeholder:
+            if placeholder or pair is None:  # (pair is None makes placeholder True)
                 return image, np.zeros(2 * NUM_POINTS, np.float32)
             return image, normalise(pair[0][i], *image.size)
 
         try:
             if isinstance(self.transform, ResizeFlip):
-                prepared = self.decoded.get(index, lambda: self.transform.prepare(*opened()))
-                tensor, coords = self.transform.augment(*prepared)
+                resize = self.transform  # a local name, so that the lambda sees it narrowed
+                prepared = self.decoded.get(index, lambda: resize.prepare(*opened()))
+                tensor, coords = resize.augment(*prepared)
             elif self.transform is None:
                 image, coords = opened()
                 tensor = to_uint8_tensor(decode_resized(image, None))

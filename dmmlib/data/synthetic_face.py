@@ -225,7 +225,7 @@ class _Painter:
 def _background(a: Appearance, f: Framing, rng: np.random.Generator) -> Image.Image:
     # = Image.composite(colour 0, colour 1, mask), without allocating and copying two full-size images
     image = Image.new("RGB", (f.width, f.height), a.background[1])
-    image.paste(a.background[0], (0, 0, f.width, f.height), _mask(f.width, f.height, rng.integers(8), 1))
+    image.paste(a.background[0], (0, 0, f.width, f.height), _mask(f.width, f.height, int(rng.integers(8)), 1))
     if f.clutter:
         draw = ImageDraw.Draw(image)
         for _ in range(int(rng.integers(4, 9))):

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sized
+from typing import cast
 
 import numpy as np
 import torch
@@ -144,7 +145,8 @@ class ResizeFlip:
 
         Its result is the same every epoch, so :class:`~dmmlib.data.decoded_cache.DecodedCache` may keep it.
         """
-        crop = crop_fraction(image.size, self.size) if self.crop_to_aspect else None
+        # without a target size there is no aspect ratio to cut to
+        crop = crop_fraction(image.size, self.size) if self.crop_to_aspect and self.size is not None else None
         stored = crop is None and (self.size is None or self.size == (image.size[1], image.size[0]))
         tensor = decode_jpeg_tensor(image) if stored else None
         if tensor is None:
@@ -177,6 +179,11 @@ def train_transform(
 def eval_transform(size: tuple[int, int] | None, crop_to_aspect: bool = False) -> ResizeFlip:
     """Evaluation: resize only."""
     return ResizeFlip(size, flip_p=0.0, crop_to_aspect=crop_to_aspect)
+
+
+def dataset_length(dataset: Dataset) -> int:
+    """``len(dataset)``: dmmlib's datasets all have a length, which torch's ``Dataset`` type does not declare."""
+    return len(cast(Sized, dataset))
 
 
 def make_loader(

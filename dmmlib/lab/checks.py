@@ -328,23 +328,24 @@ def _trainer_update(case: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     trainer.state = train._State(iteration=case["iteration"])
     trainer.thresholds = thresholds.make_thresholds(spec.thresholds, j, cfg.gamma, cfg.initial_tau)
     trainer.thresholds.tau = torch.as_tensor(case["tau"], dtype=torch.float32).clone()
-    trainer.weighting = weighting.make_weighting(spec.weighting, j, cfg)
-    trainer.weighting.weights = torch.as_tensor(case["lambda"], dtype=torch.float32).clone()
+    trainer.weighting = scheme = weighting.make_weighting(spec.weighting, j, cfg)
+    assert isinstance(scheme, weighting.DynamicWeighting)  # DMM-CNN's lambda is Eq. 4's
+    scheme.weights = torch.as_tensor(case["lambda"], dtype=torch.float32).clone()
     previous = case["previous_losses"]
-    trainer.weighting.previous = None if previous is None else torch.as_tensor(previous, dtype=torch.float32).clone()
+    scheme.previous = None if previous is None else torch.as_tensor(previous, dtype=torch.float32).clone()
     trainer.optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
     trainer.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(trainer.optimizer, factor=cfg.lr_factor,
                                                                    patience=cfg.lr_patience)  # fmt: skip
-    trainer.model, trainer.eval_set, trainer.val_loader = None, None, ()
+    # stand-ins, never read: validate is replaced below, and a loader that is not None is not rebuilt
+    trainer.model, trainer.eval_set, trainer.val_loader = None, None, ()  # type: ignore[assignment]
     trainer.measures_gradients = False
-    trainer.save_history = lambda: None
     losses = torch.as_tensor(case["losses"], dtype=torch.float32)
     result = ValidationResult(
         attr_losses=losses, landmark_loss=None, mean_loss=float(losses.mean()),
         false_positives=torch.as_tensor(case["false_positives"]), false_negatives=torch.as_tensor(case["false_negatives"]),
         num_samples=case["num_samples"], accuracy=torch.zeros(j),
     )  # fmt: skip
-    with mock.patch.object(train, "validate", return_value=result):
+    with mock.patch.object(train, "validate", return_value=result), mock.patch.object(trainer, "save_history"):
         train._Trainer.update(trainer)
     return trainer.thresholds.tau.clone(), trainer.weighting.weights.clone()
 

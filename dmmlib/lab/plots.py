@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.figure import SubFigure
 
 from dmmlib.attributes import PAPER_GROUPS, AttributeGroups
 from dmmlib.landmarks.schema import GROUPS as LANDMARK_GROUPS
@@ -49,8 +50,10 @@ def face_grid(images: Sequence[np.ndarray], captions: Sequence[str], ncols: int 
 
 
 def landmark_overlay(image: np.ndarray, points: Mapping[str, np.ndarray] | np.ndarray, ax: plt.Axes | None = None,
-                     title: str = "", numbers: bool = False) -> plt.Figure:
-    """An image with one or more 68-point sets drawn over it (a mapping label -> points (68, 2) in pixels)."""
+                     title: str = "", numbers: bool = False) -> plt.Figure | SubFigure:
+    """An image with one or more 68-point sets drawn over it (a mapping label -> points (68, 2) in pixels); returns
+    the figure drawn on (``ax``'s, a subfigure if ``ax`` lies in one)."""
+    fig: plt.Figure | SubFigure
     if ax is None:
         fig, ax = plt.subplots(figsize=(3.2, 3.9))
     else:
@@ -126,11 +129,13 @@ def learning_curves(curves: Mapping[str, pd.DataFrame], references: Mapping[str,
 
 
 def landmark_groups(image: np.ndarray, points: np.ndarray, ax: plt.Axes | None = None, title: str = "",
-                    numbers: Sequence[int] = ()) -> plt.Figure:  # fmt: skip
+                    numbers: Sequence[int] = ()) -> plt.Figure | SubFigure:  # fmt: skip
     """An image with its 68 points coloured by iBUG group (jaw, brows, nose, eyes, lips), with a legend.
 
     ``numbers``: point indices to label (e.g. 36 and 45, the outer eye corners, to follow them through a flip).
+    Returns the figure drawn on (``ax``'s, a subfigure if ``ax`` lies in one).
     """
+    fig: plt.Figure | SubFigure
     if ax is None:
         fig, ax = plt.subplots(figsize=(3.6, 4.2))
     else:

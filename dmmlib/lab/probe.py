@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from dmmlib.attributes import ATTRIBUTES
+from dmmlib.data.transforms import dataset_length
 
 #: Settings of the probe (ours; none is tuned per dataset): pixels pooled 2 x 2, full-batch Adam on the logistic
 #: loss with an L2 penalty on the weights, zero start, so the fit is deterministic.
@@ -42,7 +43,7 @@ def input_pixels(
     if pool < 1:
         raise ValueError(f"pool must be a positive integer, got {pool}")
     images, labels = [], []
-    for i in tqdm(range(len(dataset)), desc="probe pixels", disable=not progress):
+    for i in tqdm(range(dataset_length(dataset)), desc="probe pixels", disable=not progress):
         item = dataset[i]
         image = item["image"].to(torch.float32).unsqueeze(0) / 255.0
         images.append(F.avg_pool2d(image, pool).flatten())

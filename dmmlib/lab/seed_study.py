@@ -27,7 +27,7 @@ def mean_ci_table(summary: pd.DataFrame, notebook: str, metric: str = "accuracy"
     part = summary[summary["notebook"].astype(str).str.startswith(notebook) & (summary["metric"] == metric)]
     rows = {}
     for run in _runs_in_order(part):
-        row = {}
+        row: dict[str, str | int] = {}
         for scope in SCOPES:
             hit = part[(part["run"] == run) & (part["scope"] == scope)]
             if hit.empty:

@@ -23,13 +23,13 @@ def loss_sequence(num_updates: int = 30, start: Sequence[float] = (1.0, 1.0, 1.0
                   floor: Sequence[float] = (0.1, 0.3, 0.6), rate: Sequence[float] = (0.35, 0.12, 0.05),
                   noise: float = 0.005, seed: int = 0) -> np.ndarray:  # fmt: skip
     """``(num_updates, J)`` losses ``floor + (start - floor) * exp(-rate * t)`` times (1 + noise * N(0, 1))."""
-    start, floor, rate = (np.asarray(v, dtype=np.float64) for v in (start, floor, rate))
-    if not start.shape == floor.shape == rate.shape:
+    starts, floors, rates = (np.asarray(v, dtype=np.float64) for v in (start, floor, rate))
+    if not starts.shape == floors.shape == rates.shape:
         raise ValueError("start, floor and rate need one value per attribute each")
     if num_updates < 1:
         raise ValueError(f"num_updates must be >= 1, got {num_updates}")
     t = np.arange(num_updates, dtype=np.float64)[:, None]
-    clean = floor + (start - floor) * np.exp(-rate * t)
+    clean = floors + (starts - floors) * np.exp(-rates * t)
     jitter = 1.0 + noise * np.random.default_rng(seed).standard_normal(clean.shape)
     return clean * jitter
 

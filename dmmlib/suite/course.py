@@ -37,6 +37,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import nbformat
 from nbformat import NotebookNode
@@ -85,11 +86,23 @@ def _checker_calls(tree: ast.Module) -> list[ast.Expr]:
     """The top-level ``checks.check_...(...)`` statements of a cell."""
     found = []
     for node in tree.body:
-        call = node.value if isinstance(node, ast.Expr) else None
+        if not isinstance(node, ast.Expr):
+            continue
+        call = node.value
         if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr.startswith("check_")
                 and isinstance(call.func.value, ast.Name) and call.func.value.id == "checks"):  # fmt: skip
             found.append(node)
     return found
+
+
+def _checker_call(node: ast.Expr) -> ast.Call:
+    """The ``checks.check_...(...)`` call of a statement that :func:`_checker_calls` found."""
+    return cast(ast.Call, node.value)  # _checker_calls keeps only such statements
+
+
+def _checker_name(node: ast.Expr) -> str:
+    """``check_...``: the name of the checker that a statement :func:`_checker_calls` found calls."""
+    return cast(ast.Attribute, _checker_call(node).func).attr
 
 
 def _checks_imports(tree: ast.Module) -> list[ast.ImportFrom]:
@@ -119,15 +132,15 @@ def split_exercise(cell: NotebookNode, notebook: str, course_seed: int = 0) -> t
     calls = _checker_calls(tree)
     if not calls:
         raise ValueError(f"{notebook}: an exercise cell must end with a checker call (checks.check_...(fn)):\n{source}")
-    names = tuple(node.value.func.attr for node in calls)  # type: ignore[attr-defined]
-    first = calls[0].value
+    names = tuple(_checker_name(node) for node in calls)
+    first = _checker_call(calls[0])
     graded = first.args[0].id if first.args and isinstance(first.args[0], ast.Name) else names[0].removeprefix("check_")
     solution_id, test_id = graded, f"{graded}_tests"
     points = sum(POINTS.get(name, DEFAULT_POINTS) for name in names)
 
     uses_checks = {n.id for n in ast.walk(ast.Module(body=[s for s in tree.body if s not in calls], type_ignores=[]))
                    if isinstance(n, ast.Name)}  # fmt: skip
-    drop: list[ast.stmt] = list(calls) + ([] if "checks" in uses_checks else _checks_imports(tree))
+    drop: list[ast.stmt] = [*calls, *([] if "checks" in uses_checks else _checks_imports(tree))]
     solution = copy.deepcopy(cell)
     solution.source = nbgrader_markers(_drop_lines(source, drop))
     solution.metadata["nbgrader"] = {"grade": False, "grade_id": solution_id, "locked": False, "schema_version": 3,
@@ -137,7 +150,7 @@ def split_exercise(cell: NotebookNode, notebook: str, course_seed: int = 0) -> t
     visible = [ast.get_source_segment(source, node) or ast.unparse(node) for node in calls]
     hidden = []
     for node in calls:
-        call = copy.deepcopy(node.value)
+        call = copy.deepcopy(_checker_call(node))
         call.keywords = [k for k in call.keywords if k.arg not in ("seed", "cases")]
         call.keywords += [ast.keyword("seed", ast.Constant(seed)), ast.keyword("cases", ast.Constant(HIDDEN_CASES))]
         hidden.append(ast.unparse(call))

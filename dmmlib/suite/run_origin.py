@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dmmlib.checkpoint import CHECKPOINT_NAME
 from dmmlib.config import TrainConfig
@@ -92,7 +93,7 @@ def resolve_checkpoint(value: str | None) -> Path | None:
     )
 
 
-def _network(values: object) -> dict[str, object]:
+def _network(values: object) -> dict[str, Any]:
     """The fields of :data:`NETWORK_FIELDS` of a TrainConfig or a preset's overrides, lists as tuples."""
     get = values.get if isinstance(values, dict) else lambda name: getattr(values, name, None)
     found = {name: get(name) for name in NETWORK_FIELDS}

@@ -57,7 +57,7 @@ def sweep_dir(name: str) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ intervals
-def interval(values: Sequence[float], confidence: float = CONFIDENCE) -> dict[str, float]:
+def interval(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> dict[str, float]:
     """n, mean, sd and the Student-t confidence interval of the mean of ``values`` (NaNs dropped)."""
     from scipy import stats as st
 

@@ -78,8 +78,8 @@ def page_heading(path: Path) -> str:
 
 def _plain(text: str) -> str:
     """``text`` with Sphinx's typographic quotes and dashes (smartquotes) turned back into plain ASCII."""
-    return text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                                         "\u2013": "-", "\u2014": "-"}))  # fmt: skip
+    # single and double quotes (left, right), en and em dashes
+    return text.translate(str.maketrans("\u2018\u2019\u201c\u201d\u2013\u2014", "''\"\"--"))
 
 
 def expected_pages(src: Path, stems: Sequence[str]) -> dict[str, str]:
@@ -124,6 +124,17 @@ _IMAGES_READY_JS = "() => [...document.images].every(i => i.complete)"
 _BROKEN_IMAGES_JS = (
     "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
 )
+
+
+def _keep_console_error(message: Any, *, out: list[str]) -> None:
+    """Record a console message of the error type."""
+    if message.type == "error":
+        out.append(message.text)
+
+
+def _keep_page_error(error: Any, *, out: list[str]) -> None:
+    """Record an exception that the page did not catch."""
+    out.append(f"uncaught: {error}")
 
 
 def _route_locally(route: Any, *, same_site: Any, out: list[str]) -> None:
@@ -173,8 +184,8 @@ def check_site(
             for path, expected in pages.items():
                 page = context.new_page()
                 messages: list[str] = []
-                page.on("console", lambda m, out=messages: out.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e, out=messages: out.append(f"uncaught: {e}"))
+                page.on("console", functools.partial(_keep_console_error, out=messages))
+                page.on("pageerror", functools.partial(_keep_page_error, out=messages))
 
                 page.route("**/*", functools.partial(_route_locally, same_site=same_site, out=messages))
                 url = urllib.parse.urljoin(base_url, path)

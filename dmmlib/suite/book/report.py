@@ -185,7 +185,9 @@ def _notebook_section(entry: manifest.NotebookEntry, result: Mapping[str, Any] |
         body = {"value": body}
     if isinstance(body.get("summary"), dict) and body["summary"]:
         lines += ["Summary:", "", summary_table(body["summary"])]
-    tables = body.get("tables") if isinstance(body.get("tables"), dict) else {}
+    tables = body.get("tables")
+    if not isinstance(tables, dict):
+        tables = {}
     for name, rows in tables.items():
         if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
             lines += [f"Table *{name}*:", "", markdown_table(rows)]
