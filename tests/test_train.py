@@ -4,6 +4,7 @@ exact resume in a fresh process, checkpoints, fine-tuning and the config that dr
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -285,8 +286,17 @@ def test_a_run_fed_by_persistent_workers_equals_one_fed_by_the_main_process(tmp_
 
 
 def test_each_update_records_the_gradient_norms_both_parts_of_eq3_send_to_the_trunk(run):
-    for entry in run[0].history:
-        assert entry["grad_norm_attributes"] > 0 and entry["grad_norm_landmarks"] > 0
+    """Both norms at every update; both positive at the first, where every unit of the fresh heads is alive.
+
+    Later a norm may be exactly 0: in this tiny run the 32 ReLU units of the landmark branch can all die (on one
+    machine they did from iteration 100 on, one thread; on another they did not), and then Eq. 1 sends the trunk
+    nothing. That is what the run did, not a fault of the measurement, so only the first update is held to > 0.
+    """
+    history = run[0].history
+    for entry in history:
+        for part in ("grad_norm_attributes", "grad_norm_landmarks"):
+            assert math.isfinite(entry[part]) and entry[part] >= 0, (entry["iteration"], part, entry[part])
+    assert history[0]["grad_norm_attributes"] > 0 and history[0]["grad_norm_landmarks"] > 0
 
 
 def test_measuring_the_gradient_norms_leaves_the_run_unchanged(tmp_path, monkeypatch):
