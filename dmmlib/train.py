@@ -48,8 +48,8 @@ from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from dmmlib.config import TrainConfig
-from dmmlib.data import atomic
 from dmmlib.device import autocast, move_images, resolve_device, seed_everything, use_channels_last
+from dmmlib.files import atomic
 from dmmlib.losses import attribute_losses, joint_loss, landmark_loss
 from dmmlib.model import DMMNet, build_model_from_config, load_pretrained
 from dmmlib.thresholds import FixedThresholds, make_thresholds

@@ -36,9 +36,9 @@ from dmmlib.data.celeba_format import (
 )
 from dmmlib.data.decoded_cache import DecodedCache
 from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
-from dmmlib.data.filecheck import looks_like
 from dmmlib.data.image_store import ImageStore, zip_prefix
 from dmmlib.data.transforms import ResizeFlip, Transform, decode_resized, to_uint8_tensor
+from dmmlib.files.filecheck import looks_like
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
 
 __all__ = [

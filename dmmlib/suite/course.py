@@ -41,7 +41,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import exercises, manifest, paths
 
 COURSE_ID = "dmm-cnn"

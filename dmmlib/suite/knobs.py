@@ -34,9 +34,9 @@ from typing import Any
 import pandas as pd
 
 from dmmlib import metrics
-from dmmlib.data import atomic
 from dmmlib.data.synthetic import CELEBA_SPLIT
 from dmmlib.device import seed_everything
+from dmmlib.files import atomic
 from dmmlib.suite import evidence, pipeline, presets, provenance, stats
 from dmmlib.suite.session import Session
 from dmmlib.suite.stats import Claim

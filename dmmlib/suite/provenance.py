@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import paths
 
 #: The packages named by the product card, plus the few the suite's results depend on.

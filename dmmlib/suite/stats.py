@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dmmlib.attributes import PAPER_GROUPS
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import paths
 from dmmlib.variants import VARIANTS
 

@@ -50,7 +50,7 @@ from typing import Any
 
 import yaml
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import manifest, paths, presets, provenance, stats
 from dmmlib.suite.stats import SWEEP_FILE, sweep_dir, sweeps_root
 
