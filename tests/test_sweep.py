@@ -315,6 +315,33 @@ def test_the_shipped_specs_are_valid():
     assert specs["smoke-seeds"].preset == "smoke" and len(specs["smoke-seeds"].grid["SEED"]) == 3
 
 
+def test_the_shared_data_lock_excludes_another_process_and_says_it_waits(tmp_path, capsys):
+    path = tmp_path / ".shared.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+                               "from dmmlib.suite.sweep import _locked\nwith _locked(Path(sys.argv[1])):\n"
+                               "    print('held', flush=True); time.sleep(1.5)", str(path)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    started = time.perf_counter()
+    with sweep._locked(path, notice_after=0.2):
+        waited = time.perf_counter() - started
+    holder.wait(timeout=30)
+    assert waited > 0.5, "the lock did not wait for the process that held it"
+    assert "held by another process" in capsys.readouterr().out
+
+
+def test_without_flock_the_lock_falls_back_to_a_lock_file(tmp_path, monkeypatch):
+    import filelock
+
+    def no_flock(*args, **kwargs):
+        raise NotImplementedError("FileSystem does not appear to support flock")
+
+    monkeypatch.setattr(filelock, "FileLock", no_flock)
+    with sweep._locked(tmp_path / ".shared.lock"):
+        assert (tmp_path / ".shared.lock.soft").exists()
+    assert not (tmp_path / ".shared.lock.soft").exists()
+
+
 # --- verdicts -----------------------------------------------------------------------------------------------------
 
 

@@ -263,17 +263,28 @@ def _needs_lfwa(spec: Spec) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (shards of one sweep may start together)."""
-    import fcntl
+def _locked(path: Path, notice_after: float = 10.0) -> Iterator[None]:
+    """An exclusive lock on ``path`` (shards of one sweep may start together): ``filelock``'s OS lock, or its
+    lock-file fallback on a file system without ``flock``; after ``notice_after`` seconds of waiting it says so."""
+    import filelock
+
+    def acquire(lock: filelock.BaseFileLock) -> filelock.BaseFileLock:
+        try:
+            lock.acquire(timeout=notice_after)
+        except filelock.Timeout:
+            print(f"sweep: waiting for {path}, held by another process (a shard preparing the shared data)", flush=True)
+            lock.acquire()
+        return lock
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        held = acquire(filelock.FileLock(path))
+    except NotImplementedError:  # no flock on this file system (some network mounts): a lock file instead
+        held = acquire(filelock.SoftFileLock(path.with_name(path.name + ".soft")))
+    try:
+        yield
+    finally:
+        held.release()
 
 
 def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) -> Path:
