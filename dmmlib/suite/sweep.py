@@ -302,8 +302,9 @@ def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) 
         if preset.data == "synthetic":
             from dmmlib.data import synthetic
 
-            synthetic.generate(shared / "data" / "celeba", preset.num_images, seed=presets.DATA_SEED,
-                               workers=provenance.usable_cores(), progress=progress)  # fmt: skip
+            for folder, arguments in _data_folders(spec):
+                synthetic.generate(shared / folder / "data" / "celeba", preset.num_images, seed=presets.DATA_SEED,
+                                   workers=provenance.usable_cores(), progress=progress, **arguments)  # fmt: skip
             if _needs_lfwa(spec):
                 synthetic.generate_lfwa(shared / "data" / "lfwa", preset.num_lfwa_images, seed=presets.DATA_SEED,
                                         workers=provenance.usable_cores(), progress=progress)  # fmt: skip
@@ -324,14 +325,31 @@ def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) 
     return shared
 
 
+def _data_folders(spec: Spec) -> list[tuple[str, dict[str, Any]]]:
+    """(folder under ``shared/`` and a point's ``runs/<preset>/``, generator arguments) of each CelebA-format data set
+    the points read: the suite's default (folder "") for points without a ``KNOB``, and one per knob of the grid."""
+    from dmmlib.suite import knobs, session
+
+    names = [str(v) for v in spec.grid["KNOB"]] if "KNOB" in spec.grid else [str(spec.fixed.get("KNOB") or "")]
+    found = {}
+    for name in names:
+        knob = knobs.KNOBS.get(name)
+        arguments = knob.generator_arguments() if knob else {}
+        found[session.knob_folder(arguments) if arguments else ""] = arguments
+    return list(found.items())
+
+
 def _link_shared(point_dir: Path, shared: Path, preset: str) -> None:
-    """``<point>/runs/<preset>/{data,cache}`` -> the shared folders (relative links: the sweep may move)."""
+    """``<point>/runs/<preset>/{data,cache}`` (and ``knobs/<knob>=<value>/data``) -> the shared folders (relative
+    links: the sweep may move)."""
     run_dir = point_dir / "runs" / preset
     run_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("data", "cache"):
+    targets = ["data", "cache", *(str(p.relative_to(shared)) for p in sorted(shared.glob("knobs/*/data")))]
+    for name in targets:
         target, link = shared / name, run_dir / name
+        link.parent.mkdir(parents=True, exist_ok=True)
         if target.exists() and not link.exists() and not link.is_symlink():
-            link.symlink_to(os.path.relpath(target, run_dir), target_is_directory=True)
+            link.symlink_to(os.path.relpath(target, link.parent), target_is_directory=True)
 
 
 # ------------------------------------------------------------------------------------------------ the sweep
@@ -571,7 +589,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(handler=_sweep_command)
     collect = sub.add_parser("collect", help="gather a sweep's results into results/summary/paired CSV files")
-    collect.add_argument("name", help="the sweep's name (its folder under build/sweeps/) or its spec file")
+    collect.add_argument("name", help="the sweep's name (its folder under build/sweeps/) or its spec file, or a "
+                                      "folder of executed notebooks (e.g. from a papermill loop of your own)")  # fmt: skip
+    collect.add_argument("--reference", default=None,
+                         help="for a folder of notebooks: the run the paired differences are taken against "
+                              "(e.g. Baseline); a sweep takes its spec's")  # fmt: skip
     collect.set_defaults(handler=_collect_command)
 
 
@@ -591,7 +613,13 @@ def _collect_command(args: argparse.Namespace) -> int:
     if name.endswith((".yml", ".yaml")) and Path(name).is_file():
         name = load_spec(name).name
     try:
-        stats.collect(name)
+        folder = Path(name)
+        if "/" in name and (folder / SWEEP_FILE).is_file():  # a sweep's folder, named by its path
+            stats.collect(folder.name, folder)
+        elif folder.is_dir() and not (sweep_dir(name) / SWEEP_FILE).is_file():  # executed notebooks of one's own
+            stats.collect_notebooks(folder, args.reference)
+        else:
+            stats.collect(name)
     except (FileNotFoundError, ValueError) as error:
         print(f"collect: {error}", file=sys.stderr)
         return 2
