@@ -119,6 +119,13 @@ def recorded_dataset(run_dir: Path) -> dict[str, Any] | None:
     return found if isinstance(found, dict) and found.get("source") in (SYNTHETIC, REAL) else None
 
 
+def _short(value: Any) -> str:
+    """A knob's value in a sentence: numbers to 3 significant digits (``split_fractions`` as a tuple)."""
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def _folder_preset(run_dir: Path) -> str:
     """The preset whose run folder (``<runs>/<preset>/models/``) holds ``run_dir``; "" elsewhere."""
     name = run_dir.parent.parent.name if run_dir.parent.name == "models" else ""
@@ -128,7 +135,7 @@ def _folder_preset(run_dir: Path) -> str:
 def _from_record(run_dir: Path, found: dict[str, Any]) -> Origin:
     kind = {"celeba": "CelebA", "lfwa": "LFWA"}.get(found.get("kind", ""), str(found.get("kind")))
     if found["source"] == SYNTHETIC:
-        knobs = ", ".join(f"{k}={v}" for k, v in sorted((found.get("knobs") or {}).items()))
+        knobs = ", ".join(f"{k}={_short(v)}" for k, v in sorted((found.get("knobs") or {}).items()))
         said = (f"synthetic {kind}-format data from {found.get('root')}, data seed {found.get('data_seed')}"
                 + (f" ({knobs})" if knobs else ""))  # fmt: skip
     else:
