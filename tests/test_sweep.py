@@ -454,14 +454,18 @@ def test_collect_gathers_a_folder_of_notebooks_from_a_plain_papermill_loop(finis
 
     out = tmp_path / "executed"
     out.mkdir()
-    for seed in (0, 1):
+    loop = []
+    for seed in (0, 1):  # side by side, each with its own runs folder (as the README says)
         runs = shutil.copytree(finished["folder"] / f"SEED={seed}" / "runs", tmp_path / f"runs-{seed}")
-        env = {**os.environ, "DMM_RUNS_DIR": str(runs)}
-        done = subprocess.run([sys.executable, "-m", "papermill", str(paths.notebooks_dir() / "06_run_ablations.ipynb"),
-                               str(out / f"seed-{seed}.ipynb"), "-p", "PRESET", "smoke", "-p", "SEED", str(seed),
-                               "-p", "EPOCHS", "1", "-p", "ONLY", "Baseline,DMM-CNN", "--cwd", str(paths.notebooks_dir()),
-                               "--no-progress-bar"], env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
+        env = {**os.environ, "DMM_RUNS_DIR": str(runs), "OMP_NUM_THREADS": "1"}
+        loop.append(subprocess.Popen(
+            [sys.executable, "-m", "papermill", str(paths.notebooks_dir() / "06_run_ablations.ipynb"),
+             str(out / f"seed-{seed}.ipynb"), "-p", "PRESET", "smoke", "-p", "SEED", str(seed), "-p", "EPOCHS", "1",
+             "-p", "ONLY", "Baseline,DMM-CNN", "--cwd", str(paths.notebooks_dir()), "--no-progress-bar"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))  # fmt: skip
+    for process in loop:
+        log, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, log[-3000:]
     result = run_cli("collect", str(out), "--reference", "Baseline")
     assert result.returncode == 0, result.stderr
     assert "2 of 2 point(s) have results" in result.stdout
