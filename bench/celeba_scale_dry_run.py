@@ -105,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from dmmlib.data import atomic
     from dmmlib.data.celeba import CelebA, read_attributes, read_landmarks_68
     from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
     from dmmlib.data.synthetic import CELEBA_SPLIT, generate, split_ids
     from dmmlib.data.transforms import make_loader, train_transform
+    from dmmlib.files import atomic
 
     torch.set_num_threads(1)
     data, out = Path(args.data), Path(args.out)

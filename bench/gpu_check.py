@@ -30,7 +30,7 @@ import torch
 from bench.common import TensorFaces, median_ratio, rounded
 from bench.step_time_cpu import PAPER_INPUT, make_trainer
 from dmmlib.config import CELEBA_VALIDATION_SIZE, TrainConfig
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import paths
 from dmmlib.validation import validate
 

@@ -152,13 +152,13 @@ def _fill(folder: Path, names: Sequence[str], blobs: Sequence[bytes]) -> list[Pa
 def write_celeba_sample(root: Path, count: int, faces: Sequence[tuple[bytes, np.ndarray]]) -> Path:
     """A CelebA-format folder (official layout: attributes, five points, partition, ``Img/img_align_celeba``) of
     ``count`` images cycling over ``faces``."""
-    from dmmlib.data import atomic
     from dmmlib.data.celeba_format import (
         attribute_lines,
         celeba_filenames,
         landmarks_5_lines,
         partition_lines,
     )
+    from dmmlib.files import atomic
 
     names = celeba_filenames(count)
     _fill(root / "Img" / "img_align_celeba", names, [blob for blob, _ in faces])

@@ -1,7 +1,7 @@
 """The benchmark suite (``make bench`` = ``python -m bench``): every benchmark in turn, one summary file.
 
 Each benchmark prints its figure, its goal and whether it is met; together they write ``build/bench/summary.json``
-atomically (:func:`dmmlib.data.atomic.write_json`): benchmark name -> ratio (or rate / seconds, as its ``meaning``
+atomically (:func:`dmmlib.files.atomic.write_json`): benchmark name -> ratio (or rate / seconds, as its ``meaning``
 says), goal, met (true, false, or null when not measured), raw timings, and a note. Every figure is measured side
 by side in one process (:mod:`bench.common`), so a shared machine's load affects both sides alike. A benchmark
 that fails is recorded with its error and the others still run; the exit status is then 1.
@@ -39,7 +39,7 @@ from bench import (
     validation_overhead,
 )
 from bench.common import print_entry, single_thread
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import paths
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -55,7 +55,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
-    """Write ``state`` to ``path`` atomically (:mod:`dmmlib.data.atomic`): a crash mid-write keeps the old checkpoint."""
+    """Write ``state`` to ``path`` atomically (:mod:`dmmlib.files.atomic`): a crash mid-write keeps the old checkpoint."""
     return atomic.atomic_write(path, lambda handle: torch.save(state, handle))
 
 

@@ -49,9 +49,10 @@ from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from dmmlib.config import TrainConfig
-from dmmlib.data import atomic
+from dmmlib.data import source as data_source
 from dmmlib.data.transforms import dataset_length
 from dmmlib.device import autocast, move_images, resolve_device, seed_everything, use_channels_last
+from dmmlib.files import atomic
 from dmmlib.losses import attribute_losses, joint_loss, landmark_loss
 from dmmlib.model import DMMNet, build_model_from_config, load_pretrained
 from dmmlib.thresholds import FixedThresholds, make_thresholds
@@ -64,6 +65,9 @@ __all__ = ["AttributeShareWarning", "TrainResult", "ValidationResult", "load_run
 
 HISTORY_NAME = "history.json"
 CONFIG_NAME = "config.json"
+#: the key of ``config.json`` that records the training data (:func:`dmmlib.data.source.record`; None when the
+#: dataset cannot say); the other keys are the TrainConfig's
+DATASET_KEY = "dataset"
 #: Fields that may differ between a checkpoint's config and the config that resumes it.
 RESUMABLE_CHANGES = frozenset(
     {"epochs", "device", "amp", "channels_last", "compile", "num_workers", "persistent_workers", "fused_optimizer",
@@ -595,7 +599,7 @@ def train(
         load_pretrained(trainer.model, init_path / CHECKPOINT_NAME if init_path.is_dir() else init_path)
     elif cfg.pretrained:
         trainer.load_initial_weights()
-    _write_json(run_dir / CONFIG_NAME, cfg.to_dict())
+    _write_json(run_dir / CONFIG_NAME, {**cfg.to_dict(), DATASET_KEY: data_source.of(train_set)})
     total = cfg.epochs * trainer.per_epoch
     if max_iterations is not None:
         total = min(total, max_iterations)

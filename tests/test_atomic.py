@@ -1,4 +1,4 @@
-"""Specification of dmmlib.data.atomic: a file is replaced whole or not at all."""
+"""Specification of dmmlib.files.atomic: a file is replaced whole or not at all."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 
 
 def test_written_lines_equal_their_concatenation_across_buffer_boundaries(tmp_path: Path):

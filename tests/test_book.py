@@ -171,6 +171,22 @@ def test_widget_outputs_become_a_note_and_widget_state_is_dropped(tmp_path):
     assert out.cells[0].outputs[0]["data"] == {"text/plain": book.WIDGET_NOTE}
 
 
+def test_saved_results_in_an_output_become_their_line_of_text_on_the_page(tmp_path):
+    import nbformat
+
+    from dmmlib.suite import provenance
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("ctx.save_results(...)")
+    data = {provenance.RESULTS_MIME: {"name": "06_run_ablations", "results": {}}, "text/plain": "results saved to x"}
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    book.prepare_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb")
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert out.cells[0].outputs[0]["data"] == {"text/plain": "results saved to x"}
+
+
 def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path):
     def model(name, **state):
         return {"model_name": name, "state": state}

@@ -25,11 +25,15 @@ def test_the_validation_fraction_moves_images_between_train_and_valid_only():
     assert valid == 0.3 and test == CELEBA_SPLIT[2] and train + valid + test == pytest.approx(1.0)
 
 
-def test_a_session_with_knobs_keeps_its_data_apart_and_says_so(tmp_path, monkeypatch):
+def test_a_session_with_a_knob_keeps_its_data_apart_and_says_so(tmp_path, monkeypatch):
+    from dmmlib.suite import session
+
     monkeypatch.setenv("DMM_RUNS_DIR", str(tmp_path))
-    ctx = knobs.session_for("smoke", 0, knobs.KNOBS["label_noise"])
+    plain = session.start("06_run_ablations", PRESET="smoke")
+    assert knobs.with_knob(plain, "") is plain
+    ctx = knobs.with_knob(plain, "label_noise")
     assert ctx.run_dir == tmp_path / "smoke" / "knobs" / "label_noise=0.25"
-    assert "label_noise=0.25" in ctx.dataset_label
+    assert "label_noise=0.25" in ctx.dataset_label and ctx.seed == plain.seed
 
 
 def rows(knob: str | None, differences: list[float], base: float = 0.85) -> list[dict]:
@@ -77,7 +81,7 @@ def test_the_premise_verdict_reads_the_interval_of_the_change_against_the_predic
 
 
 def test_a_missing_knob_record_says_how_to_make_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m dmmlib.suite.knobs"):
+    with pytest.raises(FileNotFoundError, match="python -m dmmlib.suite sweep sweeps/knobs-teach.yml"):
         knobs.load("teach", root=tmp_path)
 
 

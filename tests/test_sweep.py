@@ -315,6 +315,33 @@ def test_the_shipped_specs_are_valid():
     assert specs["smoke-seeds"].preset == "smoke" and len(specs["smoke-seeds"].grid["SEED"]) == 3
 
 
+def test_the_shared_data_lock_excludes_another_process_and_says_it_waits(tmp_path, capsys):
+    path = tmp_path / ".shared.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+                               "from dmmlib.suite.sweep import _locked\nwith _locked(Path(sys.argv[1])):\n"
+                               "    print('held', flush=True); time.sleep(1.5)", str(path)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    started = time.perf_counter()
+    with sweep._locked(path, notice_after=0.2):
+        waited = time.perf_counter() - started
+    holder.wait(timeout=30)
+    assert waited > 0.5, "the lock did not wait for the process that held it"
+    assert "held by another process" in capsys.readouterr().out
+
+
+def test_without_flock_the_lock_falls_back_to_a_lock_file(tmp_path, monkeypatch):
+    import filelock
+
+    def no_flock(*args, **kwargs):
+        raise NotImplementedError("FileSystem does not appear to support flock")
+
+    monkeypatch.setattr(filelock, "FileLock", no_flock)
+    with sweep._locked(tmp_path / ".shared.lock"):
+        assert (tmp_path / ".shared.lock.soft").exists()
+    assert not (tmp_path / ".shared.lock.soft").exists()
+
+
 # --- verdicts -----------------------------------------------------------------------------------------------------
 
 
@@ -358,6 +385,113 @@ def test_saved_attribute_records_carry_every_metric_with_missing_values_as_null(
     assert len(records) == 40 and records[0]["run"] == "DMM-CNN"
     assert set(stats.METRICS) | {"run", "attribute", "group"} == set(records[0])
     assert next(r for r in records if r["attribute"] == "Bald")["balanced_accuracy"] is None
+
+
+# --- the knob study as sweep points; collecting a plain papermill loop ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def knob_sweep(build_dir, tmp_path_factory) -> dict:
+    """One knob (label_noise) of the knob study as a sweep point of notebook 06 on smoke, one epoch, seed 0."""
+    spec = write_spec(tmp_path_factory.mktemp("knob"), name="knob-smoke", preset="smoke", notebooks=["06"],
+                      grid={"KNOB": ["label_noise"], "SEED": [0]}, fixed={"EPOCHS": 1})  # fmt: skip
+    result = run_cli("sweep", str(spec), "--jobs", "1", "--no-progress")
+    folder = build_dir / "sweeps" / "knob-smoke"
+    return {"result": result, "folder": folder, "point": folder / "KNOB=label_noise,SEED=0"}
+
+
+def test_a_knob_runs_as_a_sweep_point_on_data_made_once_for_the_sweep(knob_sweep):
+    assert knob_sweep["result"].returncode == 0, knob_sweep["result"].stderr[-3000:]
+    assert counts(knob_sweep["result"]) == (1, 0, 0)
+    shared = knob_sweep["folder"] / sweep.SHARED
+    assert (shared / "knobs" / "label_noise=0.25" / "data" / "celeba" / "synthetic.json").is_file()
+    assert not (shared / "data").exists(), "no point reads the default data: it is not generated"
+    link = knob_sweep["point"] / "runs" / "smoke" / "knobs" / "label_noise=0.25" / "data"
+    assert link.is_symlink() and link.resolve() == (shared / "knobs" / "label_noise=0.25" / "data").resolve()
+    results = pd.read_csv(knob_sweep["folder"] / stats.RESULTS_CSV)
+    assert set(results["KNOB"]) == {"label_noise"} and set(results["run"]) == {"DMM-DW-FIX", "DMM-EQ-FIX"}
+
+
+def test_a_run_trained_in_a_knob_point_records_its_data_and_the_knob(knob_sweep):
+    from dmmlib import train
+    from dmmlib.suite import run_origin
+
+    models = knob_sweep["point"] / "runs" / "smoke" / "knobs" / "label_noise=0.25" / "models"
+    (run_dir, *_) = sorted(p for p in models.iterdir() if (p / train.CONFIG_NAME).is_file())
+    recorded = json.loads((run_dir / train.CONFIG_NAME).read_text())[train.DATASET_KEY]
+    assert (recorded["kind"], recorded["source"], recorded["data_seed"]) == ("celeba", "synthetic", 0)
+    assert recorded["knobs"]["label_noise"] == 0.25 and recorded["root"].endswith("label_noise=0.25/data/celeba")
+    found = run_origin.origin(run_dir, train.load_run(run_dir)[2])
+    assert found.dataset_source == run_origin.RECORDED and "label_noise=0.25" in found.evidence
+
+
+def test_the_knob_record_is_made_from_the_sweep_and_read_as_the_stored_one(knob_sweep, tmp_path):
+    from dmmlib.suite import evidence, knobs
+
+    knobs.export("knob-smoke", knob_sweep["folder"], out=tmp_path)
+    values, about = knobs.load("smoke", root=tmp_path)
+    stored, _ = knobs.load("teach")
+    assert list(values.columns) == list(stored.columns)
+    assert set(values["knob"]) == {"label_noise"} and (values["knob_value"] == 0.25).all()
+    assert set(values["metric"]) == set(evidence.KEPT_METRICS) and len(values) == 2 * 4 * 3
+    assert about["knobs"]["label_noise"]["seeds"] == [0] and about["preset"] == "smoke"
+    table = knobs.compare(values, evidence.load(evidence.TEACH_RECORD))
+    assert list(table["data"]) == ["default", "changed"] and table["sentence"].str.contains("label_noise").all()
+
+
+def test_knob_names_are_checked_and_a_knob_trains_its_pair_unless_only_says_otherwise():
+    from dmmlib.suite import knobs
+
+    assert knobs.variants_of("") == "" and knobs.variants_of("imbalance") == "DMM-EQ-AT,DMM-EQ-FIX"
+    with pytest.raises(ValueError, match="KNOB='noise'.*imbalance, geometry_strength"):
+        knobs.knob_of("noise")
+
+
+def test_collect_gathers_a_folder_of_notebooks_from_a_plain_papermill_loop(finished, tmp_path):
+    """Notebook 06 run by papermill in a loop of one's own (seeds 0 and 1, the smoke sweep's parameters), each into
+    a folder; the runs are copies of the sweep's, so nothing trains and the results must equal the sweep's."""
+    import shutil
+
+    out = tmp_path / "executed"
+    out.mkdir()
+    loop = []
+    for seed in (0, 1):  # side by side, each with its own runs folder (as the README says)
+        runs = shutil.copytree(finished["folder"] / f"SEED={seed}" / "runs", tmp_path / f"runs-{seed}")
+        env = {**os.environ, "DMM_RUNS_DIR": str(runs), "OMP_NUM_THREADS": "1"}
+        loop.append(subprocess.Popen(
+            [sys.executable, "-m", "papermill", str(paths.notebooks_dir() / "06_run_ablations.ipynb"),
+             str(out / f"seed-{seed}.ipynb"), "-p", "PRESET", "smoke", "-p", "SEED", str(seed), "-p", "EPOCHS", "1",
+             "-p", "ONLY", "Baseline,DMM-CNN", "--cwd", str(paths.notebooks_dir()), "--no-progress-bar"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))  # fmt: skip
+    for process in loop:
+        log, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, log[-3000:]
+    result = run_cli("collect", str(out), "--reference", "Baseline")
+    assert result.returncode == 0, result.stderr
+    assert "2 of 2 point(s) have results" in result.stdout
+    mine = pd.read_csv(out / stats.RESULTS_CSV)
+    assert set(mine["point"]) == {"seed-0", "seed-1"} and set(mine["SEED"]) == {0, 1}
+    swept = pd.read_csv(finished["folder"] / stats.RESULTS_CSV).query("SEED in (0, 1)")
+    key = ["SEED", "notebook", "run", "attribute", "metric"]
+    both = mine.merge(swept, on=key, suffixes=("", "_sweep"))
+    same = (both["value"] == both["value_sweep"]) | (both["value"].isna() & both["value_sweep"].isna())
+    assert len(both) == len(mine) == len(swept) and same.all()
+    paired_rows = pd.read_csv(out / stats.PAIRED_CSV).query("metric == 'accuracy' and scope == 'all'")
+    assert list(paired_rows["run"]) == ["DMM-CNN"] and list(paired_rows["n"]) == [2]
+
+
+def test_a_notebooks_parameters_are_read_from_its_cells_without_papermill_metadata(tmp_path):
+    cell = {"cell_type": "code", "outputs": []}
+    nb = {"metadata": {}, "cells": [
+        {**cell, "metadata": {"tags": ["parameters"]}, "source": "PRESET: str = 'auto'\nSEED: int = 0\nONLY = ''\n"},
+        {**cell, "metadata": {"tags": ["injected-parameters"]}, "source": ["PRESET = 'smoke'\n", "SEED = 3\n"]},
+    ]}  # fmt: skip
+    assert stats.notebook_parameters(nb) == {"PRESET": "smoke", "SEED": 3, "ONLY": ""}
+    nb["metadata"]["papermill"] = {"parameters": {"SEED": 4}}
+    assert stats.notebook_parameters(nb)["SEED"] == 4
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    collected = stats.collect_notebooks(tmp_path, write=False, quiet=True)
+    assert collected.points_with_results == 0 and "a: no saved results" in collected.notes[0]
 
 
 # --- stored evidence (python -m dmmlib.suite evidence) ------------------------------------------------------------

@@ -20,6 +20,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,9 +37,10 @@ from dmmlib.data.celeba_format import (
 )
 from dmmlib.data.decoded_cache import DecodedCache
 from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
-from dmmlib.data.filecheck import looks_like
 from dmmlib.data.image_store import ImageStore, zip_prefix
+from dmmlib.data.source import SYNTHETIC_MARKER
 from dmmlib.data.transforms import ResizeFlip, Transform, decode_resized, to_uint8_tensor
+from dmmlib.files.filecheck import looks_like
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
 
 __all__ = [
@@ -57,9 +59,6 @@ CHECKSUMS: dict[str, str] = {
 }
 LANDMARKS_68_FILE = "list_landmarks_68_align_celeba.txt"
 IMAGE_FOLDER = "img_align_celeba"
-#: Written by dmmlib.data.synthetic; its presence marks a synthetic copy (ground-truth 68-point landmarks).
-SYNTHETIC_MARKER = "synthetic.json"
-
 _LAYOUTS = (
     ("official", "", {"attributes": "Anno", "partition": "Eval", "other": "Anno", "images": "Img"}),
     ("torchvision", "celeba", None),
@@ -254,6 +253,7 @@ class CelebA(Dataset):
         if split not in (*SPLIT_IDS, "all"):
             raise ValueError(f"split must be 'train', 'valid', 'test' or 'all', got {split!r}")
         self.files = find_celeba(root)
+        self.given_root = str(root)
         self.split = split
         self.transform = transform
         self.skip_corrupt = skip_corrupt
@@ -372,6 +372,12 @@ class CelebA(Dataset):
         assert cache_dir is not None  # the constructor refuses landmarks="build" without one
         points, sources = cached_dataset_landmarks(images, five, cache_dir, self._landmark_workers)
         self._set_landmarks(points, sources)
+
+    def source_record(self) -> dict[str, Any]:
+        """What this dataset is (:func:`dmmlib.data.source.record`), for a training run's ``config.json``."""
+        from dmmlib.data import source
+
+        return source.record("celeba", self.given_root, self.files.root)
 
     def __len__(self) -> int:
         return len(self.filenames)

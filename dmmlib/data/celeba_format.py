@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from dmmlib.attributes import ATTRIBUTES
-from dmmlib.data import atomic
 from dmmlib.data.errors import DataFormatError
-from dmmlib.data.filecheck import check_download
+from dmmlib.files import atomic
+from dmmlib.files.filecheck import check_download
 
 LANDMARK_5_HEADER = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
 LANDMARK_68_HEADER = " ".join(f"x{i} y{i}" for i in range(68))
@@ -239,7 +239,7 @@ def write_annotation_files(
 ) -> None:  # fmt: skip
     """The four text files of a CelebA-format copy under ``root`` (official layout): attributes, 5-point and
     68-point landmarks (``points (N, 68, 2)`` pixels) and the partition; each written atomically and streamed
-    (:func:`dmmlib.data.atomic.write_lines`), so memory stays bounded at CelebA's size."""
+    (:func:`dmmlib.files.atomic.write_lines`), so memory stays bounded at CelebA's size."""
     root = Path(root)
     atomic.write_lines(root / "Anno" / "list_attr_celeba.txt", attribute_lines(filenames, labels))
     atomic.write_lines(

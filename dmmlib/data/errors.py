@@ -6,27 +6,14 @@ CelebA or LFWA by hand can fix a broken copy without reading our source.
 
 from __future__ import annotations
 
-from pathlib import Path
+# A file that does not follow its format: defined below the readers (dmmlib.files), raised by them.
+from dmmlib.files.filecheck import DataFormatError
+
+__all__ = ["CorruptImageError", "DataFormatError", "DatasetNotFoundError", "MissingImageError"]
 
 
 class DatasetNotFoundError(FileNotFoundError):
     """No dataset in any of the layouts that were looked for."""
-
-
-class DataFormatError(ValueError):
-    """A dataset file does not follow the expected format.
-
-    ``path`` and ``line`` (1-based, or ``None``) locate the problem; the message repeats them.
-    """
-
-    def __init__(self, path: str | Path, message: str, line: int | None = None, hint: str = "") -> None:
-        self.path = Path(path)
-        self.line = line
-        where = f"{self.path}" + (f", line {line}" if line is not None else "")
-        text = f"{where}: {message}"
-        if hint:
-            text += f". {hint}"
-        super().__init__(text)
 
 
 class MissingImageError(FileNotFoundError):

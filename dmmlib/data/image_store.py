@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from dmmlib.data.filecheck import open_zip
+from dmmlib.files.filecheck import open_zip
 
 
 class ImageStore:

@@ -21,6 +21,7 @@ import os
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -176,6 +177,12 @@ class LFWA(Dataset):
             [int(self.landmarks[v][1][i]) if v in self.landmarks else placeholder for v, i in self.items],
             dtype=np.int64,
         )
+
+    def source_record(self) -> dict[str, Any]:
+        """What this dataset is (:func:`dmmlib.data.source.record`), for a training run's ``config.json``."""
+        from dmmlib.data import source
+
+        return source.record("lfwa", self.root)
 
     def __len__(self) -> int:
         return len(self.items)

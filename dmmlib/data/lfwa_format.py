@@ -16,7 +16,7 @@ import numpy as np
 
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data.errors import DataFormatError, DatasetNotFoundError
-from dmmlib.data.filecheck import check_download, damaged
+from dmmlib.files.filecheck import check_download, damaged
 
 _MATLAB_HEADER = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created by: dmmlib.data.lfwa HDF5 schema 1.00 ."
 

@@ -94,7 +94,6 @@ import numpy as np
 
 from dmmlib.attributes import ATTRIBUTES, OBJECTIVE, SUBJECTIVE
 from dmmlib.data import synthetic_ceiling
-from dmmlib.data.atomic import write_text
 from dmmlib.data.celeba_format import celeba_filenames, write_annotation_files
 from dmmlib.data.synthetic_face import (
     CELEBA_FRAMING,
@@ -113,6 +112,7 @@ from dmmlib.data.synthetic_labels import (
     noise_rates,
     sample_labels,
 )
+from dmmlib.files.atomic import write_text
 
 #: CelebA's train / valid / test proportions (162,770 / 19,867 / 19,962 of 202,599).
 CELEBA_SPLIT = (162770 / 202599, 19867 / 202599, 19962 / 202599)

@@ -24,8 +24,8 @@ from typing import Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from dmmlib.data import atomic
-from dmmlib.data.filecheck import open_zip
+from dmmlib.files import atomic
+from dmmlib.files.filecheck import open_zip
 from dmmlib.landmarks import extract
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource
 from dmmlib.landmarks.shape import five_points_from_68, place_mean_shape
@@ -153,7 +153,7 @@ def _read_cache(path: Path, key: str, count: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _write_cache(path: Path, key: str, points: np.ndarray, sources: np.ndarray) -> None:
-    """Write the cache atomically (see :mod:`dmmlib.data.atomic`): a reader never sees half a cache."""
+    """Write the cache atomically (see :mod:`dmmlib.files.atomic`): a reader never sees half a cache."""
     atomic.atomic_write(path, lambda handle: np.savez(
         handle, key=np.array(key), version=np.array(CACHE_VERSION), points=points, sources=sources
     ))  # fmt: skip

@@ -42,7 +42,7 @@ from typing import cast
 import nbformat
 from nbformat import NotebookNode
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import exercises, manifest, paths
 
 COURSE_ID = "dmm-cnn"

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import paths, presets, provenance, stats
 from dmmlib.suite.stats import Claim
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import manifest, paths
 
 BEGIN = "# BEGIN SOLUTION"

@@ -15,14 +15,21 @@ and compares the paired difference with the one at the suite's default data (fro
 trained the same pairs on the default data with the same preset). Nothing here is tuned for the paper's method to
 win: the knob values are fixed in :data:`KNOBS` before any run, and every result is reported.
 
-    python -m dmmlib.suite.knobs --preset teach --knob imbalance --seeds 0 1 2
+The runs are sweep points: notebook 06 with ``KNOB=<name>`` trains that knob's pair on its data
+(:func:`with_knob`, :func:`variants_of`), so the study is the sweep ``sweeps/knobs-teach.yml`` (the knob a grid
+axis beside the seed) and gets ``--jobs``, resume and ``--shard`` from it; then
 
-writes ``evidence/knobs-<preset>/values.csv`` (rows for other knobs are kept) and ``about.json``.
+    python -m dmmlib.suite sweep sweeps/knobs-teach.yml --jobs 2
+    python -m dmmlib.suite.knobs knobs-teach
+
+writes ``evidence/knobs-<preset>/values.csv`` from the collected sweep (rows of knobs not in the sweep are kept) and
+``about.json``, the record notebook 06 reads (:func:`load`, :func:`compare`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as _dt
 import json
 import sys
@@ -33,11 +40,9 @@ from typing import Any
 
 import pandas as pd
 
-from dmmlib import metrics
-from dmmlib.data import atomic
 from dmmlib.data.synthetic import CELEBA_SPLIT
-from dmmlib.device import seed_everything
-from dmmlib.suite import evidence, pipeline, presets, provenance, stats
+from dmmlib.files import atomic
+from dmmlib.suite import evidence, provenance, stats
 from dmmlib.suite.session import Session
 from dmmlib.suite.stats import Claim
 
@@ -82,37 +87,62 @@ RECORD = "knobs-{preset}"
 VALUES_CSV, ABOUT_JSON = "values.csv", "about.json"
 
 
-def session_for(preset: str, seed: int, knob: Knob) -> Session:
-    """A session of ``preset`` whose synthetic data is made with ``knob`` changed (its own folder)."""
-    seed_everything(seed)
-    return Session("knobs", presets.PRESETS[preset], seed, None, None, data_knobs=knob.generator_arguments())
+def knob_of(name: str) -> Knob | None:
+    """The knob called ``name`` (None for "", the suite's data); an unknown name raises, listing the knobs."""
+    if name in ("", None):
+        return None
+    if name not in KNOBS:
+        raise ValueError(f"parameter KNOB={name!r}: not a knob of the study; choose from {', '.join(KNOBS)} (or \"\")")
+    return KNOBS[name]
 
 
-def run(preset: str, knob: Knob, seeds: Sequence[int], progress: bool = True,
-        diverged: list[dict[str, Any]] | None = None) -> pd.DataFrame:  # fmt: skip
-    """Train the knob's pair of variants at every seed on the changed data; per-seed mean metrics (the rows of
-    :func:`dmmlib.suite.stats.point_values`, plus ``knob`` and ``knob_value``). A run that diverges has no rows;
-    it is printed and, when ``diverged`` is a list, appended to it (seed, run and what the run folder recorded)."""
-    rows = []
-    for seed in seeds:
-        ctx = session_for(preset, seed, knob)
-        for variant in (knob.mechanism.better, knob.mechanism.worse):
-            try:
-                trained = pipeline.ensure_trained(ctx, variant, progress=progress)
-            except pipeline.RunDiverged as failure:
-                print(f"knobs: {knob.name}={knob.value:g}, seed {seed}: {failure}", flush=True)
-                if diverged is not None:
-                    diverged.append({"seed": seed, "run": variant, **evidence.divergence_record(failure.info)})
-                continue
-            table = pipeline.evaluate(ctx, trained)
-            means = metrics.mean_table(table)
-            for metric in evidence.KEPT_METRICS:
-                if metric in means:
-                    rows += [{"knob": knob.name, "knob_value": knob.value, "seed": seed,
-                              "point": f"SEED={seed}", "notebook": "06_run_ablations", "run": variant,
-                              "metric": metric, "scope": scope, "value": round(float(means.loc[scope, metric]), 6)}
-                             for scope in stats.SCOPES]  # fmt: skip
-    return pd.DataFrame(rows)
+def with_knob(ctx: Session, name: str) -> Session:
+    """``ctx`` with its synthetic data made with knob ``name`` changed (its own folder,
+    ``runs/<preset>/knobs/<knob>=<value>/``); ``ctx`` itself for "". Notebook 06's ``KNOB`` parameter."""
+    knob = knob_of(name)
+    if knob is None:
+        return ctx
+    if ctx.preset.data != "synthetic":
+        raise ValueError(f"parameter KNOB={name!r}: the knobs change the synthetic generator, and the "
+                         f"{ctx.preset.name} preset trains on real data")  # fmt: skip
+    return dataclasses.replace(ctx, data_knobs=knob.generator_arguments())
+
+
+def variants_of(name: str) -> str:
+    """The variants a knob's points train (its mechanism's pair, better first), as notebook 06's ``ONLY``; "" (all
+    seven) for no knob."""
+    knob = knob_of(name)
+    return "" if knob is None else f"{knob.mechanism.better},{knob.mechanism.worse}"
+
+
+def sweep_values(name: str, folder: Path | None = None) -> tuple[pd.DataFrame, dict[str, list[dict[str, Any]]]]:
+    """The knob rows of a collected sweep whose grid has ``KNOB`` (per knob, seed and run: the mean metrics of
+    :data:`evidence.KEPT_METRICS` per scope, as :func:`dmmlib.suite.stats.point_values` gives them) and, per knob,
+    the runs that diverged (seed, run and what the run recorded)."""
+    collected = stats.collect(name, folder, write=False, quiet=True)
+    results = collected.results
+    if "KNOB" not in results:
+        raise ValueError(f"sweep {name}: its points have no KNOB parameter; a knob study is a sweep of notebook 06 "
+                         "with KNOB in its grid (sweeps/knobs-teach.yml)")  # fmt: skip
+    results = results[results["KNOB"].astype(str).isin(list(KNOBS))]
+    values = stats.point_values(results, ["KNOB", "SEED"])
+    values = values[values["metric"].isin(evidence.KEPT_METRICS)]
+    values = values.assign(knob=values["KNOB"], knob_value=values["KNOB"].map(lambda k: KNOBS[k].value),
+                           seed=values["SEED"].astype(int), point=values["SEED"].map(lambda s: f"SEED={int(s)}"),
+                           value=values["value"].round(6))  # fmt: skip
+    runs = {r: i for k in KNOBS.values() for i, r in enumerate((k.mechanism.better, k.mechanism.worse))}
+    rank = {"knob": list(KNOBS), "run": list(runs), "metric": list(evidence.KEPT_METRICS), "scope": list(stats.SCOPES)}
+    values = values.sort_values(["knob", "seed", "run", "metric", "scope"], kind="stable",
+                                key=lambda col: col.map(lambda v: _rank(rank.get(str(col.name)), v)))  # fmt: skip
+    columns = ["knob", "knob_value", "seed", "point", "notebook", "run", "metric", "scope", "value"]
+    diverged: dict[str, list[dict[str, Any]]] = {}
+    for point_dir in sorted(collected.folder.glob("KNOB=*")):
+        job = json.loads((point_dir / "point.json").read_text()) if (point_dir / "point.json").is_file() else {}
+        knob, seed = job.get("values", {}).get("KNOB"), job.get("values", {}).get("SEED")
+        for results_dir in point_dir.glob("runs/*/knobs/*/results"):
+            diverged.setdefault(knob, []).extend({"seed": seed, **{k: v for k, v in entry.items() if k != "notebook"}}
+                                                 for entry in evidence._divergences(results_dir))  # fmt: skip
+    return values[columns].reset_index(drop=True), diverged
 
 
 def record_dir(preset: str) -> Path:
@@ -159,8 +189,8 @@ def load(preset: str = "teach", root: Path | None = None) -> tuple[pd.DataFrame,
     """The stored knob record of ``preset``: (values, about); a clear error when it is missing."""
     out = root or record_dir(preset)
     if not (out / VALUES_CSV).is_file():
-        raise FileNotFoundError(f"{out}: no knob study stored; make it with `python -m dmmlib.suite.knobs --preset "
-                                f"{preset} --knob <name> --seeds 0 1 2`")  # fmt: skip
+        raise FileNotFoundError(f"{out}: no knob study stored; make it with `python -m dmmlib.suite sweep "
+                                f"sweeps/knobs-{preset}.yml` and then `python -m dmmlib.suite.knobs knobs-{preset}`")  # fmt: skip
     return pd.read_csv(out / VALUES_CSV), json.loads((out / ABOUT_JSON).read_text())
 
 
@@ -226,19 +256,36 @@ def _sentence(name: str, group: pd.DataFrame) -> str:
                                f"{'rise' if knob.expected > 0 else 'fall'}: {change['premise']}.")  # fmt: skip
 
 
+def _rank(order: list[str] | None, value: Any) -> Any:
+    if order is None:
+        return value
+    return order.index(value) if value in order else len(order)
+
+
+def export(name: str, folder: Path | None = None, out: Path | None = None) -> Path:
+    """Write the knob record of the collected sweep ``name`` (:func:`sweep_values`), one knob at a time (:func:`save`:
+    rows of knobs that are not in the sweep are kept); returns the record's folder."""
+    folder = folder or stats.sweep_dir(name)
+    preset = json.loads((folder / stats.SWEEP_FILE).read_text())["resolved_preset"]
+    values, diverged = sweep_values(name, folder)
+    if values.empty:
+        raise ValueError(f"sweep {name}: no point with results yet (run it first: python -m dmmlib.suite sweep SPEC)")
+    for knob in dict.fromkeys(values["knob"]):
+        out = save(preset, KNOBS[knob], values[values["knob"] == knob], out, diverged.get(knob, []))
+        print(f"knobs: {knob}={KNOBS[knob].value:g}, seeds {sorted(set(values.loc[values['knob'] == knob, 'seed']))}: "
+              f"wrote {out / VALUES_CSV}")  # fmt: skip
+    return out or record_dir(preset)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dmmlib.suite.knobs", description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="teach", choices=[n for n, p in presets.PRESETS.items()
-                                                                if p.data == "synthetic"])  # fmt: skip
-    parser.add_argument("--knob", required=True, choices=list(KNOBS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("sweep", help="a finished knob sweep (its folder under build/sweeps/), e.g. knobs-teach")
     args = parser.parse_args(argv)
-    knob = KNOBS[args.knob]
-    diverged: list[dict[str, Any]] = []
-    values = run(args.preset, knob, args.seeds, progress=not args.no_progress, diverged=diverged)
-    out = save(args.preset, knob, values, diverged=diverged)
-    print(f"knobs: {knob.name}={knob.value:g}, seeds {args.seeds}: wrote {out / VALUES_CSV}")
+    try:
+        export(args.sweep)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"knobs: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

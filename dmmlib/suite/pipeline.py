@@ -21,9 +21,10 @@ import pandas as pd
 
 from dmmlib import metrics
 from dmmlib.config import TrainConfig
-from dmmlib.data import atomic, transforms
+from dmmlib.data import transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
+from dmmlib.files import atomic
 from dmmlib.model import describe_initialisation as model_initialisation
 from dmmlib.model import initialisation_key
 from dmmlib.suite import evidence, presets, provenance, weights

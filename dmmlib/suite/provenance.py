@@ -7,6 +7,7 @@ the data (synthetic or real) behind it.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 import subprocess
@@ -15,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import paths
 
 #: The packages named by the product card, plus the few the suite's results depend on.
@@ -76,9 +77,29 @@ def record(*, preset: str, dataset: str, seed: int | None, **extra: Any) -> dict
     }
 
 
+#: The MIME type of the results a notebook saves, shown as an output of its cell as well: an executed notebook then
+#: carries its own results, which ``collect`` gathers from a folder of notebooks that plain papermill wrote.
+RESULTS_MIME = "application/vnd.dmmlib.results+json"
+
+
 def save_results(path: str | os.PathLike[str], results: dict[str, Any], provenance: dict[str, Any]) -> Path:
-    """Write ``{"provenance": ..., "results": ...}`` as JSON, atomically."""
-    return atomic.write_json(path, {"provenance": provenance, "results": results})
+    """Write ``{"provenance": ..., "results": ...}`` as JSON, atomically; in a notebook, also show it as an output
+    of type :data:`RESULTS_MIME` (with a line of text saying where the file is)."""
+    written = atomic.write_json(path, {"provenance": provenance, "results": results})
+    _show_in_notebook(written)
+    return written
+
+
+def _show_in_notebook(path: Path) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython comes with the suite extra
+        return
+    if get_ipython() is None:
+        return
+    saved = json.loads(path.read_text())  # what the file holds, exactly (numbers as JSON wrote them)
+    display({RESULTS_MIME: {"name": path.stem, **saved}, "text/plain": f"results saved to {path}"}, raw=True)
 
 
 def git_commit() -> str:

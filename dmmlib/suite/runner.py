@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import guide, manifest, paths, presets, pretrain, provenance
 
 

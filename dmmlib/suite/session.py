@@ -22,6 +22,11 @@ class ParameterError(ValueError):
     """A notebook parameter has a value the suite cannot use."""
 
 
+def knob_folder(data_knobs: dict[str, Any]) -> str:
+    """``knobs/<knob>=<value>[,...]``: where a session with generator knobs keeps its data, runs and results."""
+    return "knobs/" + ",".join(f"{k}={v}" for k, v in sorted(data_knobs.items()))
+
+
 @dataclass
 class Session:
     """The resolved parameters of one notebook run."""
@@ -42,7 +47,7 @@ class Session:
         ``runs/<preset>/knobs/<knob>=<value>[,...]/``)."""
         path = paths.runs_dir(self.preset.name)
         if self.data_knobs:
-            path = path / "knobs" / ",".join(f"{k}={v}" for k, v in sorted(self.data_knobs.items()))
+            path = path / knob_folder(self.data_knobs)
         path.mkdir(parents=True, exist_ok=True)
         return path
 

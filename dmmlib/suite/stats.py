@@ -1,7 +1,9 @@
 """Statistics across the points of a sweep: tidy results, means with 95% intervals, paired differences, verdicts.
 
-``collect(name)`` reads ``<point>/runs/<preset>/results/<notebook stem>.json`` of every point of
-``build/sweeps/<name>/`` that has one (a partial sweep is fine) and writes beside the points:
+``collect(name)`` reads ``<point>/runs/<preset>/results/<notebook stem>.json`` (under ``knobs/<knob>=<value>/``
+for a point with a generator knob) of every point of ``build/sweeps/<name>/`` that has one (a partial sweep is fine)
+and writes beside the points the tables below; ``collect_notebooks(folder)`` does the same for a folder of notebooks
+executed by papermill outside a sweep (each carries its results as an output, its parameters in its cells):
 
 - ``results.csv``: one row per point x notebook x run (variant or weighting scheme) x attribute x metric, with the
   point's parameters as columns and the attribute's ``group`` (objective/subjective, the paper's split);
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from dmmlib.attributes import PAPER_GROUPS
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import paths
 from dmmlib.variants import VARIANTS
 
@@ -122,6 +124,16 @@ def _sweep_info(folder: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def _results_file(run_dir: Path, stem: str) -> Path | None:
+    """A point's results file of notebook ``stem``: ``<runs>/<preset>/results/<stem>.json``, or, for a point whose
+    synthetic data were made with a generator knob (notebook 06's ``KNOB``), the one under ``knobs/<knob>=<value>/``."""
+    path = run_dir / "results" / f"{stem}.json"
+    if path.is_file():
+        return path
+    found = sorted(run_dir.glob(f"knobs/*/results/{stem}.json"))
+    return found[0] if len(found) == 1 else None
+
+
 def _point_rows(point_dir: Path, info: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
     job_path = point_dir / "point.json"
     if not job_path.is_file():
@@ -132,21 +144,29 @@ def _point_rows(point_dir: Path, info: dict[str, Any], notes: list[str]) -> list
     rows = []
     for file in info["notebooks"]:
         stem = Path(file).stem
-        path = point_dir / "runs" / preset / "results" / f"{stem}.json"
-        if not path.is_file():
+        path = _results_file(point_dir / "runs" / preset, stem)
+        if path is None:
             continue
         body = json.loads(path.read_text()).get("results", {})
-        records = body.get(RESULTS_KEY)
-        if not isinstance(records, list):
-            notes.append(f"{point_dir.name}: {path.name} has no {RESULTS_KEY!r} (saved by an older notebook?)")
-            continue
-        for record in records:
-            for metric in METRICS:
-                if metric in record:
-                    value = record[metric]
-                    rows.append({"point": point_dir.name, **parameters, "notebook": stem, "run": record["run"],
-                                 "attribute": record["attribute"], "group": PAPER_GROUPS.group_of(record["attribute"]),
-                                 "metric": metric, "value": math.nan if value is None else float(value)})  # fmt: skip
+        rows += _result_rows(point_dir.name, parameters, stem, body, notes, f"{point_dir.name}: {path.name}")
+    return rows
+
+
+def _result_rows(point: str, parameters: dict[str, Any], stem: str, body: dict[str, Any], notes: list[str],
+                 where: str) -> list[dict[str, Any]]:  # fmt: skip
+    """The tidy rows of one notebook's saved results (``body``: its ``results`` mapping)."""
+    records = body.get(RESULTS_KEY)
+    if not isinstance(records, list):
+        notes.append(f"{where} has no {RESULTS_KEY!r} (saved by an older notebook, or one that saves none?)")
+        return []
+    rows = []
+    for record in records:
+        for metric in METRICS:
+            if metric in record:
+                value = record[metric]
+                rows.append({"point": point, **parameters, "notebook": stem, "run": record["run"],
+                             "attribute": record["attribute"], "group": PAPER_GROUPS.group_of(record["attribute"]),
+                             "metric": metric, "value": math.nan if value is None else float(value)})  # fmt: skip
     return rows
 
 
@@ -208,16 +228,23 @@ def collect(name: str, folder: Path | None = None, write: bool = True, quiet: bo
         rows.extend(found)
     grid = list(info.get("grid", {}))
     parameters = grid + [k for k in info.get("fixed", {}) if k not in grid]
+    return _tables(name, folder, rows, parameters, grid, info.get("reference"), with_results, len(point_names), notes,
+                   write, quiet)  # fmt: skip
+
+
+def _tables(name: str, folder: Path, rows: list[dict[str, Any]], parameters: list[str], grid: list[str],
+            reference: str | None, with_results: int, total: int, notes: list[str], write: bool,
+            quiet: bool) -> Collected:  # fmt: skip
+    """results, summary and paired tables of the rows of ``total`` points; written into ``folder`` when ``write``."""
     results = pd.DataFrame(rows, columns=["point", *parameters, *BASE_COLUMNS[1:]])
     conditions = conditions_of(parameters, grid)
     values = point_values(results, conditions)
     summary = summarise(values, conditions)
-    reference = info.get("reference")
     paired_frame = paired(values, reference, conditions) if reference else pd.DataFrame()
     if reference and not results.empty and reference not in set(results["run"]):
         notes.append(f"reference run {reference!r} is in no result (runs: {', '.join(dict.fromkeys(results['run']))})")
-    collected = Collected(name, folder, results, summary, paired_frame, parameters, reference, with_results,
-                          len(point_names), notes)  # fmt: skip
+    collected = Collected(name, folder, results, summary, paired_frame, parameters, reference, with_results, total,
+                          notes)  # fmt: skip
     if write:
         atomic.write_text(folder / RESULTS_CSV, results.to_csv(index=False))
         atomic.write_text(folder / SUMMARY_CSV, summary.to_csv(index=False))
@@ -225,9 +252,89 @@ def collect(name: str, folder: Path | None = None, write: bool = True, quiet: bo
     if not quiet:
         for note in notes:
             print(f"collect {name}: note: {note}")
-        print(f"collect {name}: {with_results} of {len(point_names)} point(s) have results; wrote {RESULTS_CSV} "
+        print(f"collect {name}: {with_results} of {total} point(s) have results; wrote {RESULTS_CSV} "
               f"({len(results)} rows), {SUMMARY_CSV}, {PAIRED_CSV} in {folder}")  # fmt: skip
     return collected
+
+
+# ------------------------------------------------------------------------- executed notebooks (plain papermill)
+def notebook_parameters(nb: dict[str, Any]) -> dict[str, Any]:
+    """The parameters an executed notebook ran with: the defaults of its ``parameters`` cell, then the values
+    papermill injected (its ``injected-parameters`` cell, and ``metadata.papermill.parameters`` where present)."""
+    found: dict[str, Any] = {}
+    for tag in ("parameters", "injected-parameters"):
+        for cell in nb.get("cells", []):
+            if tag in cell.get("metadata", {}).get("tags", []):
+                found.update(_literal_assignments(cell.get("source", "")))
+    papermill = nb.get("metadata", {}).get("papermill", {})
+    found.update(papermill.get("parameters") or {})
+    return found
+
+
+def _literal_assignments(source: str | list[str]) -> dict[str, Any]:
+    import ast
+
+    values: dict[str, Any] = {}
+    text = source if isinstance(source, str) else "".join(source)
+    for node in ast.parse(text).body:
+        target, value = ((node.target, node.value) if isinstance(node, ast.AnnAssign)
+                         else (node.targets[0], node.value) if isinstance(node, ast.Assign) else (None, None))  # fmt: skip
+        if isinstance(target, ast.Name) and value is not None:
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError:  # not a literal: not a parameter we can read
+                continue
+    return values
+
+
+def notebook_results(nb: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results an executed notebook saved (outputs of type :data:`provenance.RESULTS_MIME`), in order."""
+    from dmmlib.suite.provenance import RESULTS_MIME
+
+    return [output["data"][RESULTS_MIME] for cell in nb.get("cells", []) for output in cell.get("outputs", [])
+            if RESULTS_MIME in output.get("data", {})]  # fmt: skip
+
+
+def collect_notebooks(folder: Path, reference: str | None = None, write: bool = True,
+                      quiet: bool = False) -> Collected:  # fmt: skip
+    """Gather the results of a folder of executed notebooks (``**/*.ipynb``, e.g. written by a papermill loop or a
+    scheduler's job array of one's own) and write results.csv, summary.csv and paired.csv into it.
+
+    Each notebook is a point named by its path in the folder; its parameters are read from the notebook (see
+    :func:`notebook_parameters`), and those that differ between notebooks are the grid (``SEED`` a replicate, the
+    others conditions). Paired differences need ``reference``, the run the others are compared with."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    if not files:
+        raise FileNotFoundError(f"{folder}: no executed notebooks (*.ipynb) and no sweep.json: nothing to collect")
+    notes: list[str] = []
+    found: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    for path in files:
+        point = path.relative_to(folder).with_suffix("").as_posix()
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            notes.append(f"{point}: not a readable notebook ({error})")
+            continue
+        saved = notebook_results(nb)
+        if not saved:
+            notes.append(f"{point}: no saved results in its outputs (not executed, failed before saving, or saved by "
+                         "an older dmmlib)")  # fmt: skip
+        found[point] = (notebook_parameters(nb), saved)
+    names = sorted({k for parameters, _ in found.values() for k in parameters})
+    varying = [k for k in names if len({json.dumps(p.get(k), sort_keys=True) for p, _ in found.values()}) > 1]
+    grid = [k for k in names if k in varying]
+    parameters = grid + [k for k in names if k not in varying]
+    rows: list[dict[str, Any]] = []
+    with_results = 0
+    for point, (values, saved) in found.items():
+        point_rows = [row for entry in saved
+                      for row in _result_rows(point, {k: values.get(k) for k in parameters}, entry.get("name", ""),
+                                              entry.get("results", {}), notes, f"{point}: {entry.get('name')}")]  # fmt: skip
+        with_results += bool(point_rows)
+        rows += point_rows
+    return _tables(folder.name, folder, rows, parameters, grid, reference, with_results, len(found), notes, write,
+                   quiet)  # fmt: skip
 
 
 def load(name: str, folder: Path | None = None) -> Collected:

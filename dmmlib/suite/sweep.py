@@ -50,9 +50,9 @@ from typing import Any
 
 import yaml
 
-from dmmlib.data import atomic
+from dmmlib.files import atomic
 from dmmlib.suite import manifest, paths, presets, provenance, stats
-from dmmlib.suite.stats import SWEEP_FILE, sweep_dir, sweeps_root
+from dmmlib.suite.stats import SWEEP_FILE, sweep_dir
 
 SPEC_KEYS = ("name", "preset", "notebooks", "grid", "fixed", "reference", "description")
 REQUIRED_KEYS = ("name", "preset", "notebooks", "grid")
@@ -263,17 +263,28 @@ def _needs_lfwa(spec: Spec) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (shards of one sweep may start together)."""
-    import fcntl
+def _locked(path: Path, notice_after: float = 10.0) -> Iterator[None]:
+    """An exclusive lock on ``path`` (shards of one sweep may start together): ``filelock``'s OS lock, or its
+    lock-file fallback on a file system without ``flock``; after ``notice_after`` seconds of waiting it says so."""
+    import filelock
+
+    def acquire(lock: filelock.BaseFileLock) -> filelock.BaseFileLock:
+        try:
+            lock.acquire(timeout=notice_after)
+        except filelock.Timeout:
+            print(f"sweep: waiting for {path}, held by another process (a shard preparing the shared data)", flush=True)
+            lock.acquire()
+        return lock
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        held = acquire(filelock.FileLock(path))
+    except NotImplementedError:  # no flock on this file system (some network mounts): a lock file instead
+        held = acquire(filelock.SoftFileLock(path.with_name(path.name + ".soft")))
+    try:
+        yield
+    finally:
+        held.release()
 
 
 def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) -> Path:
@@ -291,8 +302,9 @@ def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) 
         if preset.data == "synthetic":
             from dmmlib.data import synthetic
 
-            synthetic.generate(shared / "data" / "celeba", preset.num_images, seed=presets.DATA_SEED,
-                               workers=provenance.usable_cores(), progress=progress)  # fmt: skip
+            for folder, arguments in _data_folders(spec):
+                synthetic.generate(shared / folder / "data" / "celeba", preset.num_images, seed=presets.DATA_SEED,
+                                   workers=provenance.usable_cores(), progress=progress, **arguments)  # fmt: skip
             if _needs_lfwa(spec):
                 synthetic.generate_lfwa(shared / "data" / "lfwa", preset.num_lfwa_images, seed=presets.DATA_SEED,
                                         workers=provenance.usable_cores(), progress=progress)  # fmt: skip
@@ -313,14 +325,31 @@ def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) 
     return shared
 
 
+def _data_folders(spec: Spec) -> list[tuple[str, dict[str, Any]]]:
+    """(folder under ``shared/`` and a point's ``runs/<preset>/``, generator arguments) of each CelebA-format data set
+    the points read: the suite's default (folder "") for points without a ``KNOB``, and one per knob of the grid."""
+    from dmmlib.suite import knobs, session
+
+    names = [str(v) for v in spec.grid["KNOB"]] if "KNOB" in spec.grid else [str(spec.fixed.get("KNOB") or "")]
+    found = {}
+    for name in names:
+        knob = knobs.KNOBS.get(name)
+        arguments = knob.generator_arguments() if knob else {}
+        found[session.knob_folder(arguments) if arguments else ""] = arguments
+    return list(found.items())
+
+
 def _link_shared(point_dir: Path, shared: Path, preset: str) -> None:
-    """``<point>/runs/<preset>/{data,cache}`` -> the shared folders (relative links: the sweep may move)."""
+    """``<point>/runs/<preset>/{data,cache}`` (and ``knobs/<knob>=<value>/data``) -> the shared folders (relative
+    links: the sweep may move)."""
     run_dir = point_dir / "runs" / preset
     run_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("data", "cache"):
+    targets = ["data", "cache", *(str(p.relative_to(shared)) for p in sorted(shared.glob("knobs/*/data")))]
+    for name in targets:
         target, link = shared / name, run_dir / name
+        link.parent.mkdir(parents=True, exist_ok=True)
         if target.exists() and not link.exists() and not link.is_symlink():
-            link.symlink_to(os.path.relpath(target, run_dir), target_is_directory=True)
+            link.symlink_to(os.path.relpath(target, link.parent), target_is_directory=True)
 
 
 # ------------------------------------------------------------------------------------------------ the sweep
@@ -546,147 +575,6 @@ def run_point(point_dir: Path) -> int:
     return 0
 
 
-# ------------------------------------------------------------------------------------ the seed study (nb 11)
-#: The variants notebook 11's own sweeps train: enough for every family of the paper's Table 1 claims (landmark
-#: task, dynamic weights, adaptive thresholds, each against Baseline); DMM-EQ-FIX and DMM-SPP are left out.
-STUDY_VARIANTS = "Baseline,DMM-FAC,DMM-EQ-AT,DMM-DW-FIX,DMM-CNN"
-#: What notebook 11 runs itself when it is given no sweep: a small seed sweep of notebook 06 that fits the preset's
-#: budget (one epoch, five variants, three seeds: a demonstration of the method of the study, not the study; the
-#: sweeps in sweeps/ are). The paper preset runs none (each point would be full trainings): give it a finished sweep.
-STUDY_PLANS: dict[str, dict[str, Any]] = {
-    "smoke": {"notebooks": ["06"], "seeds": 3, "fixed": {"EPOCHS": 1, "ONLY": STUDY_VARIANTS}},
-}  # fmt: skip
-#: What notebook 11 reads when given no sweep, for presets whose full study is stored in the repository
-#: (``evidence/<name>/``, :mod:`dmmlib.suite.evidence`): the teach preset's Tables 1 and 2 over seeds at the
-#: preset's whole budget, instead of a one-epoch demonstration.
-STORED_STUDIES: dict[str, str] = {"teach": "evidence-teach"}
-#: The reference run of each notebook's paired differences in a stored record.
-RECORD_REFERENCES: dict[str, str] = {"05": "DMM-CNN", "06": "Baseline", "07": "ours"}
-
-
-def check_study_parameters(sweeps: Any, seeds: Any) -> None:
-    """Notebook 11's SWEEP and SEEDS, checked before any work (a clear message naming the parameter)."""
-    if not isinstance(sweeps, str):
-        raise ValueError(f"parameter SWEEP must name sweeps as text (e.g. 'table1-seeds'), got {sweeps!r}")
-    for name in (n.strip() for n in sweeps.split(",") if n.strip()):
-        if not _NAME.match(name):
-            raise ValueError(f"parameter SWEEP: {name!r} is not a sweep name (letters, digits, '.', '_', '-')")
-    if seeds == 1:
-        raise ValueError("parameter SEEDS must be 0 (the preset's plan) or at least 2: an interval needs two seeds")
-
-
-def finished_sweeps(preset: str) -> list[str]:
-    """Names of the sweeps under ``build/sweeps/`` that ran with ``preset`` and have at least one finished point."""
-    found = []
-    root = sweeps_root()
-    for info_path in sorted(root.glob(f"*/{SWEEP_FILE}")) if root.is_dir() else []:
-        info = json.loads(info_path.read_text())
-        if info.get("resolved_preset") == preset and any(info_path.parent.glob(f"*/{DONE_FILE}")):
-            found.append(info_path.parent.name)
-    return found
-
-
-def study_spec(preset: str, seeds: int = 0, first_seed: int = 0) -> Spec:
-    """The small sweep of :data:`STUDY_PLANS` for ``preset`` (``seeds`` 0: the plan's number)."""
-    if preset not in STUDY_PLANS:
-        raise ValueError(f"the {preset} preset runs no seed sweep itself (it would take too long): run one with "
-                         f"`make sweep SPEC=sweeps/<spec>.yml` and pass its name as SWEEP")  # fmt: skip
-    plan = STUDY_PLANS[preset]
-    count = seeds or plan["seeds"]
-    data = {"name": f"seed-study-{preset}", "preset": preset, "notebooks": plan["notebooks"],
-            "grid": {"SEED": list(range(first_seed, first_seed + count))}, "fixed": dict(plan["fixed"]),
-            "reference": "Baseline",
-            "description": f"notebook 11's own seed sweep for the {preset} preset"}  # fmt: skip
-    return parse_spec(data, f"<notebook 11 plan for {preset}>")
-
-
-@dataclass
-class Study:
-    """One or more collected sweeps, stacked (a ``sweep`` column tells them apart)."""
-
-    names: list[str]
-    results: Any
-    values: Any
-    summary: Any
-    paired: Any
-    description: list[str]
-
-    @property
-    def empty(self) -> bool:
-        return self.results.empty
-
-
-def study(preset: str, sweeps: str = "", *, seeds: int = 0, first_seed: int = 0, jobs: int = 0,
-          progress: bool = True) -> Study:  # fmt: skip
-    """The seed study of notebook 11: the named sweeps (comma-separated; collected from their points), or, when
-    ``sweeps`` is empty, the preset's small sweep of :data:`STUDY_PLANS`, run first (resumably) with ``jobs``
-    points at once (0: one per core). A failed point raises, naming it."""
-    import pandas as pd
-
-    names = [n.strip() for n in sweeps.split(",") if n.strip()]
-    if not names and preset in STORED_STUDIES:
-        names = [STORED_STUDIES[preset]]
-    if not names and preset not in STUDY_PLANS:
-        names = finished_sweeps(preset)
-        if not names:
-            return Study([], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                         [f"no sweep with the {preset} preset under {sweeps_root()} yet, and this preset runs "
-                          "none itself: run one (README, 'Batch sweeps') and pass its name as SWEEP"])  # fmt: skip
-    if not names:
-        spec = study_spec(preset, seeds, first_seed)
-        outcome = run_sweep(spec, jobs=jobs, progress=progress, collect_results=False)
-        if not outcome.ok:
-            raise RuntimeError("the seed sweep had failed points:\n" + "\n".join(map(str, outcome.failed)))
-        names = [spec.name]
-    parts: dict[str, list[Any]] = {"results": [], "values": [], "summary": [], "paired": []}
-    description = []
-    for name in names:
-        if not (sweep_dir(name) / SWEEP_FILE).is_file() and _stored_record(name) is not None:
-            record = _stored_record(name)
-            values = record.values.assign(sweep=name)
-            for key, frame in (("results", values), ("values", values),
-                               ("summary", stats.summarise(record.values).assign(sweep=name)),
-                               ("paired", _record_paired(record.values).assign(sweep=name))):  # fmt: skip
-                parts[key].append(frame)
-            description.append(f"{name}: {record.describe()} (the repository's stored record: per-seed means, "
-                               "no per-attribute rows)")  # fmt: skip
-            continue
-        if not (sweep_dir(name) / SWEEP_FILE).is_file():
-            raise FileNotFoundError(f"SWEEP={name!r}: no sweep of that name under {sweeps_root()}; run "
-                                    f"`make sweep SPEC=sweeps/{name}.yml` first")  # fmt: skip
-        got = stats.collect(name)
-        info = json.loads((sweep_dir(name) / SWEEP_FILE).read_text())
-        conditions = stats.conditions_of(got.parameters, list(info.get("grid", {})))
-        parts["results"].append(got.results.assign(sweep=name))
-        parts["values"].append(stats.point_values(got.results, conditions).assign(sweep=name))
-        parts["summary"].append(got.summary.assign(sweep=name))
-        parts["paired"].append(got.paired.assign(sweep=name))
-        description.append(f"{name}: preset {info['resolved_preset']}, notebooks {', '.join(info['notebooks'])}, "
-                           f"grid {info['grid']}, fixed {info['fixed'] or 'none'}; {got.points_with_results} of "
-                           f"{got.points_total} points with results")  # fmt: skip
-    frames = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in parts.items()}
-    return Study(names, frames["results"], frames["values"], frames["summary"], frames["paired"], description)
-
-
-def _stored_record(name: str) -> Any:
-    """The stored record ``evidence/<name>/`` when there is one (None otherwise)."""
-    from dmmlib.suite import evidence
-
-    try:
-        return evidence.load(name)
-    except FileNotFoundError:
-        return None
-
-
-def _record_paired(values: Any) -> Any:
-    """Paired differences of a stored record, each notebook against its reference run (RECORD_REFERENCES)."""
-    import pandas as pd
-
-    frames = [stats.paired(values[values["notebook"].astype(str).str.startswith(prefix)], reference)
-              for prefix, reference in RECORD_REFERENCES.items()]  # fmt: skip
-    return pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
-
-
 # ------------------------------------------------------------------------------------------- command line
 COMMANDS = ("sweep", "collect")
 
@@ -701,7 +589,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(handler=_sweep_command)
     collect = sub.add_parser("collect", help="gather a sweep's results into results/summary/paired CSV files")
-    collect.add_argument("name", help="the sweep's name (its folder under build/sweeps/) or its spec file")
+    collect.add_argument("name", help="the sweep's name (its folder under build/sweeps/) or its spec file, or a "
+                                      "folder of executed notebooks (e.g. from a papermill loop of your own)")  # fmt: skip
+    collect.add_argument("--reference", default=None,
+                         help="for a folder of notebooks: the run the paired differences are taken against "
+                              "(e.g. Baseline); a sweep takes its spec's")  # fmt: skip
     collect.set_defaults(handler=_collect_command)
 
 
@@ -721,7 +613,13 @@ def _collect_command(args: argparse.Namespace) -> int:
     if name.endswith((".yml", ".yaml")) and Path(name).is_file():
         name = load_spec(name).name
     try:
-        stats.collect(name)
+        folder = Path(name)
+        if "/" in name and (folder / SWEEP_FILE).is_file():  # a sweep's folder, named by its path
+            stats.collect(folder.name, folder)
+        elif folder.is_dir() and not (sweep_dir(name) / SWEEP_FILE).is_file():  # executed notebooks of one's own
+            stats.collect_notebooks(folder, args.reference)
+        else:
+            stats.collect(name)
     except (FileNotFoundError, ValueError) as error:
         print(f"collect: {error}", file=sys.stderr)
         return 2

@@ -98,7 +98,8 @@ def prepare_notebook(source: Path, target: Path) -> None:
     """Copy an executed notebook for the static book: widget views become text, widget state is dropped.
 
     Widget views need ipywidgets' JavaScript (from a CDN) and a live kernel; a static page can do neither. A
-    tqdm progress bar becomes its final line (read from the saved widget state); any other widget, a note.
+    tqdm progress bar becomes its final line (read from the saved widget state); any other widget, a note. The
+    results a notebook saved (:data:`dmmlib.suite.provenance.RESULTS_MIME`) become their line of text.
     """
     nb = nbformat.read(source, as_version=4)
     saved = nb.metadata.pop("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
@@ -109,6 +110,8 @@ def prepare_notebook(source: Path, target: Path) -> None:
             if WIDGET_MIME in data:
                 bar = progress_bar_text(str(data[WIDGET_MIME].get("model_id", "")), states)
                 output["data"] = {"text/plain": bar or WIDGET_NOTE}
+            elif provenance.RESULTS_MIME in data:  # the saved results, kept for `collect`: the page shows the line of text
+                output["data"] = {"text/plain": data.get("text/plain", "")}
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
 

@@ -5,7 +5,7 @@ needs a sign-in) with an HTML page, and the page is saved under the requested na
 ``list_attr_celeba.txt``, ...). Other copies stop early (an empty or truncated file). Without a check the reader
 fails deep inside ``zipfile``, ``h5py`` or a number parser with a message that names no file. Every dataset reader
 calls the helpers below before (or when) it opens a file, so each of these cases raises
-:class:`~dmmlib.data.errors.DataFormatError` naming the file and saying what it looks like and what to do.
+:class:`DataFormatError` naming the file and saying what it looks like and what to do.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from dmmlib.data.errors import DataFormatError
-
-__all__ = ["check_download", "damaged", "looks_like", "open_zip"]
+__all__ = ["DataFormatError", "check_download", "damaged", "looks_like", "open_zip"]
 
 #: Bytes read from the start of a file to recognise it.
 _HEAD_BYTES = 4096
@@ -28,6 +26,22 @@ _REDOWNLOAD = (
     "under the requested file name; download it by hand in a browser, or from a mirror, and check it with "
     "dmmlib.data.celeba.verify_checksums"
 )
+
+
+class DataFormatError(ValueError):
+    """A file (of a dataset, a cache) does not follow the expected format (also :mod:`dmmlib.data.errors`).
+
+    ``path`` and ``line`` (1-based, or ``None``) locate the problem; the message repeats them.
+    """
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None, hint: str = "") -> None:
+        self.path = Path(path)
+        self.line = line
+        where = f"{self.path}" + (f", line {line}" if line is not None else "")
+        text = f"{where}: {message}"
+        if hint:
+            text += f". {hint}"
+        super().__init__(text)
 
 
 def _head(path: Path) -> bytes:
