@@ -195,3 +195,14 @@ def test_unknown_split_is_named(synthetic_celeba: Path):
 def test_building_landmarks_needs_a_cache_folder(synthetic_celeba):
     with pytest.raises(ValueError, match="landmark_cache_dir"):
         CelebA(synthetic_celeba, "valid", landmarks="build")
+
+
+# --- the released split: required of a full copy, a subset named as one ---------------------------------------------
+def test_the_released_split_passes_a_subset_is_named_and_a_full_copy_split_otherwise_fails(tmp_path: Path):
+    from dmmlib.data.celeba import RELEASED_SPLIT, compare_with_released_split
+
+    partition = tmp_path / "list_eval_partition.txt"
+    assert compare_with_released_split(partition, tuple(RELEASED_SPLIT.values())) == ""
+    assert "a subset" in compare_with_released_split(partition, (32, 4, 4))
+    with pytest.raises(DataFormatError, match="not the released 162,770 / 19,867 / 19,962"):
+        compare_with_released_split(partition, (162_771, 19_866, 19_962))

@@ -143,3 +143,20 @@ def test_building_landmarks_needs_a_cache_folder(synthetic_lfwa: Path):
 def test_validation_split_is_refused_with_a_reason(synthetic_lfwa: Path):
     with pytest.raises(ValueError, match="no validation set"):
         LFWA(synthetic_lfwa, "valid")
+
+
+# --- find_lfwa: what notebook 00 checks under LFWA_DIR ---------------------------------------------------------------
+def test_find_lfwa_accepts_the_released_layout(synthetic_lfwa: Path):
+    from dmmlib.data.lfwa import find_lfwa
+
+    assert find_lfwa(synthetic_lfwa) == synthetic_lfwa
+
+
+def test_find_lfwa_names_every_missing_part(synthetic_lfwa: Path, tmp_path: Path):
+    from dmmlib.data.errors import DatasetNotFoundError
+    from dmmlib.data.lfwa import find_lfwa
+
+    (tmp_path / "lfw").mkdir()
+    (tmp_path / "lfw_att_40.mat").write_bytes((synthetic_lfwa / "lfw_att_40.mat").read_bytes())
+    with pytest.raises(DatasetNotFoundError, match=r"missing indices_train_test.mat, lfw-deepfunneled/\. LFWA_DIR"):
+        find_lfwa(tmp_path)

@@ -44,7 +44,7 @@ def test_paper_preset_without_data_dir_says_what_to_set():
 
 
 def test_every_preset_has_a_table_row():
-    assert [row["preset"] for row in presets.table()] == ["smoke", "teach", "paper"]
+    assert [row["preset"] for row in presets.table()] == ["smoke", "teach", "paper", "paper-check"]
 
 
 def test_session_rejects_a_negative_count():

@@ -198,6 +198,31 @@ def verify_checksums(root: str | os.PathLike[str] | CelebAFiles, include_zip: bo
     return report
 
 
+#: CelebA's released split (FACTS §1; ``list_eval_partition.txt`` of the release): images per split.
+RELEASED_SPLIT = {"train": 162_770, "valid": 19_867, "test": 19_962}
+
+
+def compare_with_released_split(partition: Path, counts: tuple[int, int, int]) -> str:
+    """How a copy's train / valid / test sizes (``counts``, from ``partition``) compare with the release.
+
+    Returns "" for the released split, and a warning sentence for a copy with another number of images (a subset,
+    such as a small real-format folder for a check run: its accuracies will not compare with the paper's). Raises
+    :class:`DataFormatError` for a copy with the release's number of images split otherwise: that is not the
+    released ``list_eval_partition.txt``, and a replication on it would train and test on other images.
+    """
+    released = tuple(RELEASED_SPLIT.values())
+    if tuple(counts) == released:
+        return ""
+    shown = " / ".join(f"{c:,}" for c in counts)
+    if sum(counts) == sum(released):
+        raise DataFormatError(
+            partition, f"splits of {shown} images, not the released {' / '.join(f'{c:,}' for c in released)}",
+            hint="Use the list_eval_partition.txt released with CelebA",
+        )
+    return (f"this copy has {sum(counts):,} images ({shown}), not the released {sum(released):,}: a subset or "
+            "another dataset in CelebA's format; its accuracies will not compare with the paper's")  # fmt: skip
+
+
 def _check_agreement(files: CelebAFiles, attr_names: list[str], part_names: list[str]) -> None:
     if attr_names == part_names:
         return

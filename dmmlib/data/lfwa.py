@@ -30,7 +30,7 @@ from torch.utils.data import Dataset
 
 from dmmlib.attributes import ATTRIBUTES
 from dmmlib.data.decoded_cache import DecodedCache
-from dmmlib.data.errors import CorruptImageError, DataFormatError, MissingImageError
+from dmmlib.data.errors import CorruptImageError, DataFormatError, DatasetNotFoundError, MissingImageError
 from dmmlib.data.lfwa_format import read_indices, read_lfw_att_40, write_indices, write_lfw_att_40
 from dmmlib.data.transforms import ResizeFlip, Transform, decode_resized, to_uint8_tensor
 from dmmlib.landmarks.schema import NUM_POINTS, LandmarkSource, normalise
@@ -41,12 +41,30 @@ INDEX_FILE = "indices_train_test.mat"
 
 __all__ = [
     "LFWA",
+    "find_lfwa",
     "read_indices",
     "read_lfw_att_40",
     "synthetic_landmarks",
     "write_indices",
     "write_lfw_att_40",
 ]
+
+
+def find_lfwa(root: str | os.PathLike[str]) -> Path:
+    """``root`` when it holds LFWA as :class:`LFWA` reads it: :data:`ATTRIBUTE_FILE`, :data:`INDEX_FILE` and both image
+    folders of :data:`VERSION_FOLDERS` (the paper fine-tunes on both). A layout check, as
+    :func:`dmmlib.data.celeba.find_celeba` is for CelebA: the files are read (and their format checked) when a split
+    is opened. Raises :class:`DatasetNotFoundError` naming everything missing and where each part comes from."""
+    root = Path(root).expanduser()
+    missing = [name for name in (ATTRIBUTE_FILE, INDEX_FILE) if not (root / name).is_file()]
+    missing += [f"{folder}/" for folder in VERSION_FOLDERS.values() if not (root / folder).is_dir()]
+    if missing:
+        raise DatasetNotFoundError(
+            f"No LFWA under {root}: missing {', '.join(missing)}. LFWA_DIR must hold {ATTRIBUTE_FILE} and "
+            f"{INDEX_FILE} (LFWA's annotations, released with CelebA) and LFW's image folders lfw/ (original, "
+            "lfw.tgz) and lfw-deepfunneled/ (lfw-deepfunneled.tgz), each extracted there"
+        )
+    return root
 
 
 # ----------------------------------------------------------------------------------------------------- dataset

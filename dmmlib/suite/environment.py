@@ -38,7 +38,7 @@ def dataset_status(data_dir: str | Path | None, lfwa_dir: str | Path | None) -> 
         from dmmlib.data import celeba
 
         try:
-            found["celeba"] = str(celeba.find_celeba(data_dir))
+            found["celeba"] = str(celeba.find_celeba(data_dir).root)
         except (FileNotFoundError, ValueError) as error:
             found["celeba_error"] = str(error)
     if lfwa_dir:

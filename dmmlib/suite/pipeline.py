@@ -27,7 +27,7 @@ from dmmlib.data.lfwa import LFWA
 from dmmlib.files import atomic
 from dmmlib.model import describe_initialisation as model_initialisation
 from dmmlib.model import initialisation_key
-from dmmlib.suite import evidence, presets, provenance, weights
+from dmmlib.suite import cpu_guard, evidence, presets, provenance, weights
 from dmmlib.suite.session import Session
 from dmmlib.weighting import describe_aw as weighting_aw
 
@@ -214,9 +214,21 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
 
     cfg = train_config(ctx, variant=variant, weighting=weighting, **overrides)
     name = run_name(cfg)
-    return _train_once(name, run_folder(ctx, name), cfg, lambda run_dir: train.train(
-        cfg, celeba_split(ctx, "train", cfg, train=True, progress=progress),
-        celeba_split(ctx, "valid", cfg, progress=progress), run_dir, progress=progress))  # fmt: skip
+
+    def train_run(run_dir: Path) -> Any:
+        train_set = celeba_split(ctx, "train", cfg, train=True, progress=progress)
+        val_set = celeba_split(ctx, "valid", cfg, progress=progress)
+        guard_cpu(ctx, cfg, len(train_set), len(val_set), name)
+        return train.train(cfg, train_set, val_set, run_dir, progress=progress)
+
+    return _train_once(name, run_folder(ctx, name), cfg, train_run)
+
+
+def guard_cpu(ctx: Session, cfg: TrainConfig, train_size: int, update_size: int, name: str) -> None:
+    """Before training run ``name``: stop with an estimate when a GPU preset would train on the CPU without the
+    notebook's ``TRAIN_ON_CPU`` or ``DMM_TRAIN_ON_CPU`` (:func:`dmmlib.suite.cpu_guard.check`)."""
+    cpu_guard.check(ctx.preset, cfg, train_size, update_size, what=f"run {name}", models_dir=ctx.run_dir / "models",
+                    allowed=ctx.train_on_cpu)  # fmt: skip
 
 
 #: The name results give DMM-CNN trained with Eq. 4 as printed (``dynamic_normalise=False``) where the preset rescales
@@ -279,9 +291,14 @@ def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> R
 
     cfg = source.cfg.replace(**ctx.preset.finetune)
     name = f"LFWA-from-{source.name}-{run_name(cfg).rsplit('-', 1)[1]}"
-    return _train_once(name, run_folder(ctx, name), cfg, lambda run_dir: train.train(
-        cfg, lfwa_split(ctx, "train", cfg, train=True), None, run_dir, update_set=lfwa_split(ctx, "train", cfg),
-        init_from=source.run_dir, progress=progress))  # fmt: skip
+
+    def train_run(run_dir: Path) -> Any:
+        train_set, update_set = lfwa_split(ctx, "train", cfg, train=True), lfwa_split(ctx, "train", cfg)
+        guard_cpu(ctx, cfg, len(train_set), len(update_set), name)
+        return train.train(cfg, train_set, None, run_dir, update_set=update_set, init_from=source.run_dir,
+                           progress=progress)  # fmt: skip
+
+    return _train_once(name, run_folder(ctx, name), cfg, train_run)
 
 
 # ------------------------------------------------------------------------------------------------ evaluation

@@ -19,6 +19,17 @@ The ``paper`` preset also starts from ImageNet weights (``pretrained="imagenet"`
 overrides it: :mod:`dmmlib.suite.weights`) and runs Table 2's AW per iteration on 10 validation images, as the paper
 describes AW; the small presets train from scratch and update AW from whole-validation passes.
 
+The ``paper-check`` preset is the ``paper`` preset with its sizes shrunk and nothing else changed
+(:func:`shrunk`, :data:`SIZE_FIELDS`): the paper's code paths (real-format data read from ``DATA_DIR`` and
+``LFWA_DIR``, ResNet-50, Eq. 4 as printed, AW every iteration, initial weights from ImageNet or ``DMM_WEIGHTS``, the
+five Table 2 rows, LFWA fine-tuning on dlib's detector path) in minutes on small real-format folders. The tests run
+every notebook with it (``tests/test_paper_check.py``); a replicator can run it on a small copy before the hours of
+the real thing. Its numbers say nothing about the method.
+
+Presets meant for a GPU (``needs_gpu``: ``paper`` and ``paper-check``) do not train on a machine without CUDA
+unless told to: :mod:`dmmlib.suite.cpu_guard` measures a step, states the estimated time and stops, naming the
+ways out (a GPU, trained runs, ``TRAIN_ON_CPU=True`` / ``DMM_TRAIN_ON_CPU=1``).
+
 Resolution of ``PRESET = "auto"``: the ``DMM_PRESET`` environment variable if set, else ``"paper"`` when CUDA and a
 real CelebA under ``DATA_DIR`` are both present, else ``"teach"``. An explicit preset (a papermill ``-p PRESET``)
 wins over both.
@@ -27,7 +38,9 @@ wins over both.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +68,9 @@ class Preset:
     finetune: dict[str, Any] = field(default_factory=dict)  #: TrainConfig overrides for LFWA fine-tuning
     #: what the preset's accuracies can and cannot say; notebooks print it beside their accuracy tables
     caveat: str = ""
+    #: True: its recipe is meant for a GPU, and training it on a machine without CUDA stops first with an estimate
+    #: of the time unless asked to go on (:mod:`dmmlib.suite.cpu_guard`); False: it trains on a CPU unannounced
+    needs_gpu: bool = False
 
 
 #: The paper preset's LFWA fine-tuning: overrides of the CelebA run's TrainConfig. FACTS §1 gives only the data
@@ -158,8 +174,72 @@ PRESETS: dict[str, Preset] = {
             aw_window=50,
         ),
         finetune=PAPER_FINETUNE,
+        needs_gpu=True,
     ),
 }
+
+#: The :class:`dmmlib.config.TrainConfig` fields that set how much work a run does and never which code computes
+#: it: the input size, the images per step (training, validation), the length of training, how many iterations
+#: apart Algorithm 1 updates (P) and AW's window, and the widths of the heads' hidden FC layers (their number, the
+#: SPP levels, the trunk and every method choice stay). :func:`shrunk` changes these and nothing else.
+SIZE_FIELDS: frozenset[str] = frozenset({
+    "input_size", "batch_size", "val_batch_size", "epochs", "update_interval", "aw_window",
+    "objective_hidden", "subjective_hidden", "landmark_hidden",
+})  # fmt: skip
+
+
+def _no_larger(new: Any, old: Any) -> bool:
+    """True when ``new`` is ``old`` or smaller: a number no larger, a tuple of as many numbers, each no larger."""
+    if isinstance(old, tuple):
+        return isinstance(new, tuple) and len(new) == len(old) and all(_no_larger(n, o) for n, o in zip(new, old))
+    return isinstance(new, int) and not isinstance(new, bool) and 0 < new <= old
+
+
+def shrunk(base: Preset, name: str, train: Mapping[str, Any], finetune: Mapping[str, Any], *, description: str,
+           where: str, budget: str, cell_timeout: int | None, caveat: str) -> Preset:  # fmt: skip
+    """``base`` with smaller sizes and every other setting kept: the one way a preset is derived from another.
+
+    ``train`` and ``finetune`` override fields of :data:`SIZE_FIELDS` only, each no larger than ``base``'s value
+    (its own overrides, else :class:`~dmmlib.config.TrainConfig`'s default); anything else raises ValueError
+    naming the field. Why: a check of ``base``'s code paths that could change a method choice would check another
+    method; one that can only shrink sizes cannot drift from ``base`` when ``base`` changes, since it reads
+    ``base`` at import. Besides the sizes, only what names the preset and bounds its time differ (``name``,
+    ``description``, ``where``, ``budget``, ``cell_timeout``, ``caveat``).
+    """
+    from dmmlib.config import TrainConfig
+
+    references = {"train": TrainConfig(**base.train), "finetune": TrainConfig(**{**base.train, **base.finetune})}
+    for part, overrides in (("train", train), ("finetune", finetune)):
+        for key, value in overrides.items():
+            if key not in SIZE_FIELDS:
+                raise ValueError(f"shrunk({base.name!r}): {part} field {key!r} is not a size; only "
+                                 f"{sorted(SIZE_FIELDS)} may change")  # fmt: skip
+            old = getattr(references[part], key)
+            if not _no_larger(value, old):
+                raise ValueError(f"shrunk({base.name!r}): {part} {key}={value!r} does not shrink {base.name}'s "
+                                 f"{old!r}")  # fmt: skip
+    return dataclasses.replace(
+        base, name=name, description=description, where=where, budget=budget, cell_timeout=cell_timeout,
+        caveat=caveat, train={**base.train, **train}, finetune={**base.finetune, **finetune},
+    )
+
+
+PRESETS["paper-check"] = shrunk(
+    PRESETS["paper"], "paper-check",
+    # ours: a 64 x 52 input still leaves ResNet-50 a 2 x 2 map for the SPP levels; batch 4 and P = 3 give a few
+    # Algorithm 1 updates (Eq. 4 acts from the second, AW's window of 2 iterations fills after 4) in one epoch of a
+    # folder of a few dozen images; heads of 16 / 32 units keep the checkpoints ~200 MB instead of ~710 MB
+    dict(input_size=(64, 52), batch_size=4, val_batch_size=16, epochs=1, update_interval=3, aw_window=2,
+         objective_hidden=(16,), subjective_hidden=(32, 16), landmark_hidden=(16,)),
+    # ours: one pass over the LFWA training images with an update every 2 iterations
+    dict(epochs=1, update_interval=2),
+    description="the paper preset at check sizes: real-format CelebA / LFWA, ResNet-50, tiny input and heads",
+    where="CI (tests/test_paper_check.py) or before a GPU run, on small real-format folders",
+    budget="minutes on a small folder (one epoch at batch 4: long on the full CelebA)",
+    cell_timeout=900,
+    caveat="paper-check preset: the paper preset's code paths at tiny sizes (64 x 52 input, narrow heads, one "
+           "epoch). Its numbers say nothing about the method.",
+)
 
 
 def names() -> list[str]:
@@ -204,12 +284,12 @@ def resolve_name(preset: str = AUTO, data_dir: str | os.PathLike[str] | None = "
 
 
 def resolve(preset: str = AUTO, data_dir: str | os.PathLike[str] | None = "") -> Preset:
-    """The :class:`Preset` for ``preset``; the paper preset needs ``data_dir`` to hold real CelebA."""
+    """The :class:`Preset` for ``preset``; the real-data presets need ``data_dir`` to hold real CelebA."""
     name = resolve_name(preset, data_dir)
     chosen = PRESETS[name]
     if chosen.data == "real" and not data_dir:
         raise ValueError(
-            "PRESET='paper' trains on real CelebA: set DATA_DIR (papermill -p DATA_DIR /path/to/celeba, or "
+            f"PRESET={name!r} trains on real CelebA: set DATA_DIR (papermill -p DATA_DIR /path/to/celeba, or "
             "make paper DATA_DIR=...) to the folder holding list_attr_celeba.txt or img_align_celeba"
         )
     return chosen
@@ -217,7 +297,7 @@ def resolve(preset: str = AUTO, data_dir: str | os.PathLike[str] | None = "") ->
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--preset``, ``--data-dir`` and ``--lfwa-dir``, as every command line of the suite takes them."""
-    parser.add_argument("--preset", default=AUTO, help="smoke | teach | paper | auto (default)")
+    parser.add_argument("--preset", default=AUTO, help="smoke | teach | paper | paper-check | auto (default)")
     parser.add_argument("--data-dir", default="", help="real CelebA root (paper preset)")
     parser.add_argument("--lfwa-dir", default="", help="real LFWA root (paper preset's fine-tuning)")
 

@@ -40,6 +40,9 @@ class Session:
     #: knobs of the synthetic generator (:func:`dmmlib.data.synthetic.generate`) that differ from the suite's
     #: embedded default; a session with knobs keeps its data, runs and results in a folder of its own
     data_knobs: dict[str, Any] = field(default_factory=dict)
+    #: the notebook's ``TRAIN_ON_CPU``: train a GPU preset's runs on a machine without CUDA anyway
+    #: (:mod:`dmmlib.suite.cpu_guard`; ``DMM_TRAIN_ON_CPU=1`` in the environment says the same)
+    train_on_cpu: bool = False
 
     @property
     def run_dir(self) -> Path:
@@ -121,13 +124,17 @@ def start(
     SEED: int = 0,  # noqa: N803
     DATA_DIR: str = "",  # noqa: N803
     LFWA_DIR: str = "",  # noqa: N803
+    TRAIN_ON_CPU: bool = False,  # noqa: N803
     **counts: Any,
 ) -> Session:
     """Validate a notebook's parameters and return its :class:`Session`.
 
+    ``TRAIN_ON_CPU`` (True or False) lets a GPU preset train on a machine without CUDA (:mod:`dmmlib.suite.cpu_guard`).
     ``counts`` are further integer parameters (``EPOCHS=...``); each must be a non-negative integer, or None
     for "the preset's value".
     """
+    if not isinstance(TRAIN_ON_CPU, bool):
+        raise ParameterError(f"parameter TRAIN_ON_CPU must be True or False, got {TRAIN_ON_CPU!r}")
     seed = _check_int("SEED", SEED)
     data_dir = _check_dir("DATA_DIR", DATA_DIR)
     lfwa_dir = _check_dir("LFWA_DIR", LFWA_DIR)
@@ -138,4 +145,4 @@ def start(
     extra = {name: (None if value is None else _check_int(name, value)) for name, value in counts.items()}
     show_header(notebook, preset.name)
     seed_everything(seed)
-    return Session(notebook, preset, seed, data_dir, lfwa_dir, extra)
+    return Session(notebook, preset, seed, data_dir, lfwa_dir, extra, train_on_cpu=TRAIN_ON_CPU)
