@@ -12,7 +12,7 @@ import yaml
 
 from dmmlib.suite import colab, paths
 
-NOTEBOOKS_WITH_THE_CELL = ("01_prepare_data.ipynb", "10_predict_your_photo.ipynb")
+NOTEBOOKS_WITH_THE_CELL = tuple(sorted(p.name for p in paths.notebooks_dir().glob("*.ipynb")))
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS_WITH_THE_CELL)

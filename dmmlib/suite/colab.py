@@ -12,7 +12,7 @@ code (their Colab button opens the notebook itself, where the cell runs; Colab, 
 The repository URL is ``repository.url`` of ``book/_config.yml``, the same setting the book's Binder and Colab
 launch buttons use. After changing it, or to add the cell to more notebooks, run::
 
-    python -m dmmlib.suite.colab notebooks/01_prepare_data.ipynb notebooks/10_predict_your_photo.ipynb
+    python -m dmmlib.suite.colab notebooks/*.ipynb
 
 (``--check`` reports notebooks whose cell is missing or stale without writing).
 """
