@@ -77,3 +77,23 @@ def test_a_verdict_that_passes_alone_fails_after_holm():
     # the same comparison judged in a family given explicitly (what a notebook prints) fails likewise
     within = stats.claims(values, claim_list=claims[:1], family=claims).iloc[0]
     assert within["p_holm"] == pytest.approx(a["p_holm"]) and within["verdict"] == "cannot decide"
+
+
+def _pair(a: list[float], b: list[float]) -> pd.DataFrame:
+    return pd.DataFrame([{"point": f"SEED={s}", "notebook": "06_run_ablations", "run": run, "metric": "accuracy",
+                          "scope": "all", "value": v} for run, vs in (("A", a), ("B", b)) for s, v in enumerate(vs)])  # fmt: skip
+
+
+def test_paired_is_narrower_is_said_only_where_the_record_shows_it():
+    claim = stats.Claim("c", "A", "B", "06")
+    together = _pair([0.80, 0.85, 0.90], [0.79, 0.845, 0.888])  # the runs rise and fall together
+    widths = stats.pairing_widths(together, claim)
+    assert widths is not None and widths["paired"] < min(widths["better"], widths["worse"])
+    assert "Pairing narrows it:" in stats.pairing_sentence(together, claim)
+    apart = _pair([0.80, 0.85, 0.90], [0.90, 0.84, 0.80])  # one rises where the other falls
+    widths = stats.pairing_widths(apart, claim)
+    assert widths is not None and widths["paired"] > max(widths["better"], widths["worse"])
+    said = stats.pairing_sentence(apart, claim)
+    assert "does not narrow" in said and "narrows it:" not in said and "varies more than either run" in said
+    assert stats.pairing_sentences(apart, [claim, claim]) == [said]  # once per comparison
+    assert stats.pairing_sentences(apart, [stats.Claim("c", "A", "Z", "06")]) == []  # not measured: nothing said

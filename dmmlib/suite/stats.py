@@ -511,3 +511,53 @@ def sentence(claim: Claim, stats: dict[str, float], word: str, metric: str = "ac
                   "cannot decide": f"{undecided_reason(stats)}: cannot decide"}[word]  # fmt: skip
     return (f"{claim.claim}: {claim.better} - {claim.worse} = {_points(stats['mean'])} points of mean {label} "
             f"({reason}); {conclusion}.")  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------- why pairing (or not)
+def pairing_widths(values: pd.DataFrame, claim: Claim, metric: str = "accuracy",
+                   scope: str = "all") -> dict[str, float] | None:  # fmt: skip
+    """The 95% interval widths of ``claim.better`` and ``claim.worse`` over seeds, of their paired difference, and
+    the two runs' correlation over seeds; None where either was not run or fewer than 2 seeds have both."""
+    part = values[(values["metric"] == metric) & (values["scope"] == scope)
+                  & values["notebook"].astype(str).str.startswith(claim.notebook)] if len(values) else values
+    wide = part.pivot_table(index="point", columns="run", values="value", aggfunc="first") if len(part) else None
+    if wide is None or claim.better not in wide or claim.worse not in wide:
+        return None
+    both = wide[[claim.better, claim.worse]].dropna()
+    if len(both) < 2:
+        return None
+    better, worse = interval(both[claim.better]), interval(both[claim.worse])
+    diff = paired_interval(both[claim.better], both[claim.worse])
+    sds = both.std(ddof=1)
+    correlation = float(both[claim.better].corr(both[claim.worse])) if (sds > 0).all() else math.nan
+    return {"n": len(both), "better": better["ci_high"] - better["ci_low"], "worse": worse["ci_high"] - worse["ci_low"],
+            "paired": diff["ci_high"] - diff["ci_low"], "correlation": correlation}  # fmt: skip
+
+
+def pairing_sentence(values: pd.DataFrame, claim: Claim, metric: str = "accuracy", scope: str = "all") -> str:
+    """Whether pairing by seed narrows the interval of ``better - worse``, from the record: narrower than both runs'
+    own intervals only where the runs move together over seeds, as said; otherwise said to be wider."""
+    w = pairing_widths(values, claim, metric, scope)
+    name = f"{claim.better} - {claim.worse}"
+    if w is None:
+        return f"{name}: not measured at 2 seeds or more - no widths to compare."
+    r = "nan" if math.isnan(w["correlation"]) else f"{w['correlation']:+.2f}"
+    widths = (f"the paired interval is {100 * w['paired']:.2f} points wide, {claim.better}'s own "
+              f"{100 * w['better']:.2f} and {claim.worse}'s {100 * w['worse']:.2f} (n = {w['n']} seeds; the runs "
+              f"correlate {r} over seeds)")  # fmt: skip
+    if w["paired"] < min(w["better"], w["worse"]):
+        return (f"{name}: {widths}. Pairing narrows it: the two runs share much of each seed's luck, and the "
+                "difference cancels it.")  # fmt: skip
+    if w["paired"] > max(w["better"], w["worse"]):
+        return (f"{name}: {widths}. Pairing does not narrow it here: the runs do not rise and fall together over "
+                "these seeds, so their difference varies more than either run.")  # fmt: skip
+    return (f"{name}: {widths}. Pairing narrows it against one run only: the runs share little of each seed's "
+            "luck.")  # fmt: skip
+
+
+def pairing_sentences(values: pd.DataFrame, claim_list: Sequence[Claim] | None = None, metric: str = "accuracy",
+                      scope: str = "all") -> list[str]:  # fmt: skip
+    """:func:`pairing_sentence` for each measured comparison of ``claim_list`` (default: the paper's), once each."""
+    chosen = {(c.better, c.worse, c.notebook): c for c in (claim_list or paper_claims())}
+    return [pairing_sentence(values, c, metric, scope) for c in chosen.values()
+            if pairing_widths(values, c, metric, scope) is not None]  # fmt: skip
