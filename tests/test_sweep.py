@@ -354,12 +354,17 @@ def test_verdicts_follow_the_interval():
 
 def test_claims_are_judged_from_paired_values_and_unmeasured_ones_say_so():
     rows = [{"point": f"SEED={s}", "notebook": "06_run_ablations", "run": run, "metric": "accuracy", "scope": "all",
-             "value": base + 0.01 * s} for s in range(3) for run, base in (("Baseline", 0.80), ("DMM-CNN", 0.82))]
+             "value": base + 0.01 * s + (run == "DMM-CNN") * (0.0, 0.003, -0.003)[s]}
+            for s in range(3) for run, base in (("Baseline", 0.80), ("DMM-CNN", 0.82))]  # fmt: skip
     verdicts = stats.claims(pd.DataFrame(rows)).set_index("comparison")
-    assert verdicts.loc["DMM-CNN - Baseline", "verdict"] == "supports"  # +2 points at every seed
+    assert verdicts.loc["DMM-CNN - Baseline", "verdict"] == "supports"  # +2.0, +2.3, +1.7 points
     assert verdicts.loc["DMM-CNN - Baseline", "mean"] == pytest.approx(0.02)
     assert "supports the claim" in verdicts.loc["DMM-CNN - Baseline", "sentence"]
     assert verdicts.loc["DMM-CNN - DMM-FAC", "verdict"] == "not measured"
+    exact = [{**row, "value": round(row["value"] - (row["run"] == "DMM-CNN") * (0.0, 0.003, -0.003)[i // 2], 6)}
+             for i, row in enumerate(rows)]  # +2 points at every seed: zero variance, no interval  # fmt: skip
+    same = stats.claims(pd.DataFrame(exact)).set_index("comparison").loc["DMM-CNN - Baseline"]
+    assert same["verdict"] == "cannot decide" and "zero variance" in same["sentence"]
 
 
 # --- what notebooks save for sweeps -------------------------------------------------------------------------------

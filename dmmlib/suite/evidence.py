@@ -207,39 +207,53 @@ def divergence_sentence(evidence: Evidence, notebook: str = "") -> str:
             "paired effects rest on the other seeds: " + "; ".join(parts) + ".")  # fmt: skip
 
 
-def effects(evidence: Evidence, components: Sequence[Claim], metric: str = "accuracy",
-            scope: str = "all") -> pd.DataFrame:  # fmt: skip
-    """One row per component: the paired difference ``better - worse`` over seeds (points), its interval and
-    ``effect`` ("raises", "lowers" or "no clear effect" on mean accuracy), with a sentence."""
-    rows = stats.claims(evidence.values, metric=metric, scope=scope, claim_list=list(components))
+def effects(evidence: Evidence, components: Sequence[Claim], metric: str = "accuracy", scope: str = "all",
+            family: Sequence[Claim] | None = None) -> pd.DataFrame:  # fmt: skip
+    """One row per component: the paired difference ``better - worse`` over seeds (points), its interval, the paired
+    t-test's p value and its Holm adjustment over ``family`` (the components a notebook prints together; by default
+    ``components``), and ``effect`` ("raises", "lowers" or "no clear effect" on mean accuracy), with a sentence."""
+    rows = stats.claims(evidence.values, metric=metric, scope=scope, claim_list=list(components), family=family)
     words = {"supports": "raises", "contradicts": "lowers", "cannot decide": "no clear effect",
              "not measured": "not measured"}  # fmt: skip
     rows = rows.rename(columns={"claim": "component"})
     rows["effect"] = rows["verdict"].map(words)
+    family_size = int(rows["p_holm"].notna().sum()) if family is None else None
+    reasons = [_reason(rows, i, family_size) for i in range(len(rows))]
     for column in ("mean", "ci_low", "ci_high"):
         rows[column] = 100 * rows[column]
-    rows["sentence"] = [_effect_sentence(r, metric) for r in rows.itertuples()]
-    return rows[["component", "comparison", "n", "mean", "ci_low", "ci_high", "effect", "verdict", "sentence"]]
+    rows["sentence"] = [_effect_sentence(r, metric, why) for r, why in zip(rows.itertuples(), reasons)]
+    return rows[["component", "comparison", "n", "mean", "ci_low", "ci_high", "p_value", "p_holm", "effect", "verdict",
+                 "sentence"]]  # fmt: skip
 
 
-def _effect_sentence(row: Any, metric: str) -> str:
+def _reason(rows: pd.DataFrame, i: int, family_size: int | None) -> str:
+    row = rows.iloc[i]
+    if row["verdict"] != "cannot decide":
+        return ""
+    numbers = {"n": row["n"], "sd": 0.0 if row["ci_low"] == row["ci_high"] else 1.0, "ci_low": row["ci_low"],
+               "ci_high": row["ci_high"], **({"family": family_size} if family_size else {})}  # fmt: skip
+    return stats.undecided_reason(numbers)
+
+
+def _effect_sentence(row: Any, metric: str, why: str = "") -> str:
     if row.effect == "not measured":
         return f"{row.component}: {row.comparison} was not run - not measured."
     label = metric.replace("_", " ")
     verdict = {"raises": f"it raises mean {label}", "lowers": f"it lowers mean {label}",
-               "no clear effect": "the interval contains zero: no clear effect"}[row.effect]  # fmt: skip
+               "no clear effect": f"{why or 'the interval contains zero'}: no clear effect"}[row.effect]  # fmt: skip
     return (f"{row.component}: {row.comparison} = {row.mean:+.2f} points [{row.ci_low:+.2f}, {row.ci_high:+.2f}] "
-            f"over {row.n} seeds; {verdict}.")  # fmt: skip
+            f"(n = {row.n} seeds, p = {stats.p_text(row.p_value)}, p (Holm) = {stats.p_text(row.p_holm)}); {verdict}.")  # fmt: skip
 
 
 def largest_effect_sentence(table: pd.DataFrame) -> str:
     """Which measured component moves mean accuracy the most, from an :func:`effects` table."""
     measured = table[table["effect"].isin(["raises", "lowers"])]
     if measured.empty:
-        return "No component has an effect whose interval excludes zero at these seeds."
+        return ("No component has an effect whose interval excludes zero with a Holm-adjusted p below "
+                f"{stats.ALPHA:g} at these seeds.")  # fmt: skip
     top = measured.loc[measured["mean"].abs().idxmax()]
-    return (f"The largest effect whose interval excludes zero: {top['component']} "
-            f"({top['comparison']} = {top['mean']:+.2f} points).")  # fmt: skip
+    return (f"The largest effect whose interval excludes zero (Holm-adjusted p below {stats.ALPHA:g}): "
+            f"{top['component']} ({top['comparison']} = {top['mean']:+.2f} points).")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------- histories
@@ -434,13 +448,15 @@ def table1_explanation(evidence: Evidence) -> list[str]:
 
 
 def table2_explanation(evidence: Evidence) -> list[str]:
-    """What the stored evidence supports about Table 2 (the paper's Eq. 4 against UW, DWA and AW)."""
-    table = effects(evidence, TABLE2_COMPONENTS)
+    """What the stored evidence supports about Table 2 (the paper's Eq. 4 against UW, DWA and AW), judged in the
+    family notebook 07 prints (:data:`TABLE2_COMPONENTS` and :data:`EQ4_COMPONENTS`)."""
+    table = effects(evidence, TABLE2_COMPONENTS, family=TABLE2_COMPONENTS + EQ4_COMPONENTS)
     beats = [r.comparison.split(" - ")[1] for r in table.itertuples() if r.effect == "raises"]
     loses = [r.comparison.split(" - ")[1] for r in table.itertuples() if r.effect == "lowers"]
     ties = [r.comparison.split(" - ")[1] for r in table.itertuples() if r.effect == "no clear effect"]
     lines = [f"Eq. 4 (ours) beats: {', '.join(beats) or 'none'}; loses to: {', '.join(loses) or 'none'}; "
-             f"cannot be told apart from: {', '.join(ties) or 'none'} (95% paired intervals over seeds)."]
+             f"cannot be told apart from: {', '.join(ties) or 'none'} (95% paired intervals over seeds, Holm-adjusted "
+             "p values)."]
     spread = _last_mean(evidence, "DMM-CNN", "lambda_max") / _last_mean(evidence, "DMM-CNN", "lambda_min")
     if loses and spread > WIDE_WEIGHTS:
         lines.append(f"Where it loses, its weights end spread by a factor of {spread:.3g} while UW keeps every weight "

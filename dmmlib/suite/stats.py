@@ -14,7 +14,10 @@ executed by papermill outside a sweep (each carries its results as an output, it
   n, mean, sd, 95% interval and the paired t-test's p value.
 
 :func:`claims` turns paired intervals into verdicts on the paper's claims: an interval above zero *supports* the
-claim, one below zero *contradicts* it, one that contains zero *cannot decide*.
+claim, one below zero *contradicts* it, one that contains zero *cannot decide*. Beside each interval stands the
+paired t-test's two-sided p value and its Holm-adjusted value over the family of verdicts printed together
+(:func:`holm`); an interval clear of zero decides only when the adjusted p is below :data:`ALPHA` too. Fewer than
+:data:`MIN_SEEDS` seeds, or paired differences that do not vary at all (a zero-width interval), *cannot decide*.
 """
 
 from __future__ import annotations
@@ -43,6 +46,13 @@ RESULTS_KEY = "per attribute metrics"
 #: Grid parameters whose values are replicates (averaged over), not conditions (summarised separately).
 REPLICATE_KEYS = ("SEED",)
 CONFIDENCE = 0.95
+#: The family-wise error rate of a table of verdicts (Holm's step-down correction over the table's p values).
+ALPHA = 0.05
+#: The fewest seeds (paired points) a verdict rests on; fewer cannot decide.
+MIN_SEEDS = 3
+#: A standard deviation at most this (times max(1, |mean|)) is zero: values that agree up to float rounding (e.g.
+#: 0.82 - 0.80 and 0.83 - 0.81) give no interval, not a vanishingly narrow one with an enormous t statistic.
+ZERO_SD = 1e-9
 RESULTS_CSV, SUMMARY_CSV, PAIRED_CSV = "results.csv", "summary.csv", "paired.csv"
 SWEEP_FILE = "sweep.json"  #: the resolved spec a sweep writes into its folder when it starts
 BASE_COLUMNS = ["point", "notebook", "run", "attribute", "group", "metric", "value"]
@@ -70,7 +80,7 @@ def interval(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENC
     if n < 2:
         return {"n": n, "mean": mean, "sd": math.nan, "ci_low": math.nan, "ci_high": math.nan}
     sd = float(array.std(ddof=1))
-    if sd == 0.0:
+    if sd <= ZERO_SD * max(1.0, abs(mean)):
         return {"n": n, "mean": mean, "sd": 0.0, "ci_low": mean, "ci_high": mean}
     low, high = st.t.interval(confidence, n - 1, loc=mean, scale=sd / math.sqrt(n))
     return {"n": n, "mean": mean, "sd": sd, "ci_low": float(low), "ci_high": float(high)}
@@ -78,13 +88,29 @@ def interval(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENC
 
 def paired_interval(values: Sequence[float], against: Sequence[float],
                     confidence: float = CONFIDENCE) -> dict[str, float]:  # fmt: skip
-    """The interval of the mean paired difference ``values - against`` and the paired t-test's p value."""
+    """The interval of the mean paired difference ``values - against`` (pairs with a NaN dropped) and the two-sided
+    paired t-test's p value (``scipy.stats.ttest_rel``; NaN for fewer than 2 pairs or differences that do not vary)."""
     from scipy import stats as st
 
-    diff = np.asarray(values, dtype=np.float64) - np.asarray(against, dtype=np.float64)
-    diff = diff[~np.isnan(diff)]
-    out = interval(diff, confidence)
-    out["p_value"] = float(st.ttest_1samp(diff, 0.0).pvalue) if len(diff) >= 2 and out["sd"] > 0 else math.nan
+    a, b = np.asarray(values, dtype=np.float64), np.asarray(against, dtype=np.float64)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep], b[keep]
+    out = interval(a - b, confidence)
+    out["p_value"] = float(st.ttest_rel(a, b).pvalue) if len(a) >= 2 and out["sd"] > 0 else math.nan
+    return out
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p values, in their order: the i-th smallest of m becomes
+    ``max over j <= i of (m - j + 1) * p_(j)``, capped at 1 (monotone in p). NaNs stay NaN and do not count in m."""
+    p = np.asarray(p_values, dtype=np.float64).ravel()
+    out = np.full(p.shape, math.nan)
+    known = np.flatnonzero(~np.isnan(p))
+    m = len(known)
+    if m:
+        order = known[np.argsort(p[known], kind="stable")]
+        steps = (m - np.arange(m)) * p[order]
+        out[order] = np.minimum(1.0, np.maximum.accumulate(steps))
     return out
 
 
@@ -368,9 +394,16 @@ def paper_claims() -> list[Claim]:
     return table1 + table2
 
 
-def verdict(low: float, high: float) -> str:
-    """"supports" (interval above 0), "contradicts" (below 0) or "cannot decide" (contains 0, or no interval)."""
-    if math.isnan(low) or math.isnan(high):
+def verdict(low: float, high: float, p: float | None = None, n: float | None = None,
+            alpha: float = ALPHA) -> str:  # fmt: skip
+    """"supports" (interval above 0), "contradicts" (below 0) or "cannot decide": the interval contains 0, there is
+    no interval, it has zero width (differences that do not vary), fewer than :data:`MIN_SEEDS` seeds (``n``, when
+    given), or the (Holm-adjusted) p value ``p``, when given, is not below ``alpha`` (or is NaN)."""
+    if math.isnan(low) or math.isnan(high) or low == high:
+        return "cannot decide"
+    if n is not None and (math.isnan(n) or n < MIN_SEEDS):
+        return "cannot decide"
+    if p is not None and not (p < alpha):
         return "cannot decide"
     if low > 0:
         return "supports"
@@ -379,55 +412,152 @@ def verdict(low: float, high: float) -> str:
     return "cannot decide"
 
 
-def with_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (with ``ci_low`` / ``ci_high`` of differences, as paired.csv) plus a ``verdict`` column."""
+def with_verdicts(frame: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
+    """``frame`` (with ``ci_low`` / ``ci_high`` of differences, and ``n`` / ``p_value`` where present, as
+    paired.csv) plus ``p_holm`` (Holm over the frame's rows: select the rows a table prints first, they are the
+    family) and a ``verdict`` column."""
     if frame.empty or "ci_low" not in frame:
-        return frame.assign(verdict=pd.Series(dtype=object))
-    return frame.assign(verdict=[verdict(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])])
+        return frame.assign(p_holm=pd.Series(dtype=float), verdict=pd.Series(dtype=object))
+    adjusted = holm(frame["p_value"]) if "p_value" in frame else [None] * len(frame)
+    counts = frame["n"] if "n" in frame else [None] * len(frame)
+    words = [verdict(lo, hi, p, n, alpha)
+             for lo, hi, p, n in zip(frame["ci_low"], frame["ci_high"], adjusted, counts)]  # fmt: skip
+    return frame.assign(p_holm=adjusted if "p_value" in frame else math.nan, verdict=words)
+
+
+def shown(frame: pd.DataFrame, points: Sequence[str] = ("mean", "ci_low", "ci_high")) -> pd.DataFrame:
+    """A verdict table for display: ``points`` columns to 2 decimals, p values to 4, and the columns named as the
+    notebooks print them ("n (seeds)", "p", "p (Holm)")."""
+    rounded = frame.round({**{c: 2 for c in points if c in frame}, "p_value": 4, "p_holm": 4})
+    return rounded.rename(columns={"n": "n (seeds)", "p_value": "p", "p_holm": "p (Holm)"})
 
 
 def claims(values: pd.DataFrame, metric: str = "accuracy", scope: str = "all",
-           claim_list: Sequence[Claim] | None = None) -> pd.DataFrame:  # fmt: skip
-    """One row per claim: the paired interval of ``better - worse`` over points and its verdict, with a sentence.
+           claim_list: Sequence[Claim] | None = None, family: Sequence[Claim] | None = None,
+           alpha: float = ALPHA) -> pd.DataFrame:  # fmt: skip
+    """One row per claim: the paired interval of ``better - worse`` over points, the paired t-test's p value, its
+    Holm adjustment over ``family`` (the claims printed together; by default ``claim_list``) and the verdict, with a
+    sentence.
 
     ``values`` is :func:`point_values` of one condition (for several conditions, select one first). Claims whose
-    runs are not in ``values`` get the verdict "not measured".
+    runs are not in ``values`` get the verdict "not measured" and stay out of the family.
     """
+    chosen = list(claim_list or paper_claims())
+    judged = list(dict.fromkeys([*chosen, *(family or [])]))
+    measured: list[dict[str, float] | None] = [_paired_of(values, claim, metric, scope) for claim in judged]
+    adjusted = holm([math.nan if m is None else m["p_value"] for m in measured])
+    size = int(sum(m is not None and not math.isnan(m["p_value"]) for m in measured))
     rows = []
-    for claim in claim_list or paper_claims():
-        part = values[(values["metric"] == metric) & (values["scope"] == scope)
-                      & values["notebook"].astype(str).str.startswith(claim.notebook)] if len(values) else values
-        wide = part.pivot_table(index="point", columns="run", values="value", aggfunc="first") if len(part) else None
+    for claim, found, p_holm in list(zip(judged, measured, adjusted))[:len(chosen)]:
         row = {"claim": claim.claim, "comparison": f"{claim.better} - {claim.worse}", "metric": metric,
                "scope": scope}  # fmt: skip
-        if wide is None or claim.better not in wide or claim.worse not in wide:
+        if found is None:
             rows.append({**row, "n": 0, "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-                         "verdict": "not measured",
+                         "p_value": math.nan, "p_holm": math.nan, "verdict": "not measured",
                          "sentence": f"{claim.claim}: {claim.better} vs {claim.worse} was not run in this sweep "
                                      "- not measured."})  # fmt: skip
             continue
-        stats = paired_interval(wide[claim.better], wide[claim.worse])
-        word = verdict(stats["ci_low"], stats["ci_high"])
-        rows.append({**row, "n": stats["n"], "mean": stats["mean"], "ci_low": stats["ci_low"],
-                     "ci_high": stats["ci_high"], "verdict": word,
-                     "sentence": sentence(claim, stats, word, metric)})  # fmt: skip
+        found = {**found, "p_holm": float(p_holm), "family": size}
+        word = verdict(found["ci_low"], found["ci_high"], found["p_holm"], found["n"], alpha)
+        rows.append({**row, "n": found["n"], "mean": found["mean"], "ci_low": found["ci_low"],
+                     "ci_high": found["ci_high"], "p_value": found["p_value"], "p_holm": found["p_holm"],
+                     "verdict": word, "sentence": sentence(claim, found, word, metric)})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _paired_of(values: pd.DataFrame, claim: Claim, metric: str, scope: str) -> dict[str, float] | None:
+    """The paired interval of ``claim.better - claim.worse`` in ``values``, or None where either was not run."""
+    part = values[(values["metric"] == metric) & (values["scope"] == scope)
+                  & values["notebook"].astype(str).str.startswith(claim.notebook)] if len(values) else values
+    wide = part.pivot_table(index="point", columns="run", values="value", aggfunc="first") if len(part) else None
+    if wide is None or claim.better not in wide or claim.worse not in wide:
+        return None
+    return paired_interval(wide[claim.better], wide[claim.worse])
 
 
 def _points(x: float) -> str:
     return "nan" if math.isnan(x) else f"{100 * x:+.2f}"
 
 
+def p_text(x: float) -> str:
+    return "nan" if math.isnan(x) else f"{x:.2g}" if x < 0.001 else f"{x:.3f}"
+
+
+def undecided_reason(stats: dict[str, float], alpha: float = ALPHA) -> str:
+    """Why a comparison "cannot decide", from its numbers (:func:`paired_interval`, with ``p_holm``)."""
+    if stats["n"] < MIN_SEEDS:
+        return f"fewer than {MIN_SEEDS} seeds"
+    if stats["sd"] == 0.0:
+        return "the paired differences do not vary (zero variance), so they give no interval"
+    if math.isnan(stats["ci_low"]) or stats["ci_low"] <= 0 <= stats["ci_high"]:
+        return "the interval contains zero"
+    family = stats.get("family")
+    over = f" over the {family} comparisons" if family else ""
+    return f"the interval excludes zero, but not after Holm's correction{over} (p (Holm) >= {alpha:g})"
+
+
 def sentence(claim: Claim, stats: dict[str, float], word: str, metric: str = "accuracy") -> str:
-    """The verdict on one claim in words, from its numbers."""
+    """The verdict on one claim in words, from its numbers (``n = k seeds``, p and, where given, p (Holm))."""
     label = metric.replace("_", " ")
     if stats["n"] < 2:
         reason = f"only {stats['n']} paired point(s): no interval"
     else:
-        reason = (f"95% CI [{_points(stats['ci_low'])}, {_points(stats['ci_high'])}] points over {stats['n']} "
-                  "seeds")  # fmt: skip
+        reason = f"95% CI [{_points(stats['ci_low'])}, {_points(stats['ci_high'])}] points"
+    reason += f"; n = {stats['n']} seeds, p = {p_text(stats.get('p_value', math.nan))}"
+    if "p_holm" in stats:
+        reason += f", p (Holm) = {p_text(stats['p_holm'])}"
     conclusion = {"supports": "the interval lies above zero: supports the claim",
                   "contradicts": "the interval lies below zero: contradicts the claim",
-                  "cannot decide": "the interval contains zero: cannot decide"}[word]  # fmt: skip
+                  "cannot decide": f"{undecided_reason(stats)}: cannot decide"}[word]  # fmt: skip
     return (f"{claim.claim}: {claim.better} - {claim.worse} = {_points(stats['mean'])} points of mean {label} "
             f"({reason}); {conclusion}.")  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------- why pairing (or not)
+def pairing_widths(values: pd.DataFrame, claim: Claim, metric: str = "accuracy",
+                   scope: str = "all") -> dict[str, float] | None:  # fmt: skip
+    """The 95% interval widths of ``claim.better`` and ``claim.worse`` over seeds, of their paired difference, and
+    the two runs' correlation over seeds; None where either was not run or fewer than 2 seeds have both."""
+    part = values[(values["metric"] == metric) & (values["scope"] == scope)
+                  & values["notebook"].astype(str).str.startswith(claim.notebook)] if len(values) else values
+    wide = part.pivot_table(index="point", columns="run", values="value", aggfunc="first") if len(part) else None
+    if wide is None or claim.better not in wide or claim.worse not in wide:
+        return None
+    both = wide[[claim.better, claim.worse]].dropna()
+    if len(both) < 2:
+        return None
+    better, worse = interval(both[claim.better]), interval(both[claim.worse])
+    diff = paired_interval(both[claim.better], both[claim.worse])
+    sds = both.std(ddof=1)
+    correlation = float(both[claim.better].corr(both[claim.worse])) if (sds > 0).all() else math.nan
+    return {"n": len(both), "better": better["ci_high"] - better["ci_low"], "worse": worse["ci_high"] - worse["ci_low"],
+            "paired": diff["ci_high"] - diff["ci_low"], "correlation": correlation}  # fmt: skip
+
+
+def pairing_sentence(values: pd.DataFrame, claim: Claim, metric: str = "accuracy", scope: str = "all") -> str:
+    """Whether pairing by seed narrows the interval of ``better - worse``, from the record: narrower than both runs'
+    own intervals only where the runs move together over seeds, as said; otherwise said to be wider."""
+    w = pairing_widths(values, claim, metric, scope)
+    name = f"{claim.better} - {claim.worse}"
+    if w is None:
+        return f"{name}: not measured at 2 seeds or more - no widths to compare."
+    r = "nan" if math.isnan(w["correlation"]) else f"{w['correlation']:+.2f}"
+    widths = (f"the paired interval is {100 * w['paired']:.2f} points wide, {claim.better}'s own "
+              f"{100 * w['better']:.2f} and {claim.worse}'s {100 * w['worse']:.2f} (n = {w['n']} seeds; the runs "
+              f"correlate {r} over seeds)")  # fmt: skip
+    if w["paired"] < min(w["better"], w["worse"]):
+        return (f"{name}: {widths}. Pairing narrows it: the two runs share much of each seed's luck, and the "
+                "difference cancels it.")  # fmt: skip
+    if w["paired"] > max(w["better"], w["worse"]):
+        return (f"{name}: {widths}. Pairing does not narrow it here: the runs do not rise and fall together over "
+                "these seeds, so their difference varies more than either run.")  # fmt: skip
+    return (f"{name}: {widths}. Pairing narrows it against one run only: the runs share little of each seed's "
+            "luck.")  # fmt: skip
+
+
+def pairing_sentences(values: pd.DataFrame, claim_list: Sequence[Claim] | None = None, metric: str = "accuracy",
+                      scope: str = "all") -> list[str]:  # fmt: skip
+    """:func:`pairing_sentence` for each measured comparison of ``claim_list`` (default: the paper's), once each."""
+    chosen = {(c.better, c.worse, c.notebook): c for c in (claim_list or paper_claims())}
+    return [pairing_sentence(values, c, metric, scope) for c in chosen.values()
+            if pairing_widths(values, c, metric, scope) is not None]  # fmt: skip
