@@ -71,7 +71,7 @@ lint: setup ## ruff over the package, tests, benchmarks and notebooks; mypy over
 	$(VENV)/bin/mypy
 
 unit: setup browser ## The unit tests (pytest tests/)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=15
 
 nbval: setup ## nbval of every notebook with the smoke preset
 	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
