@@ -379,7 +379,7 @@ CATALOGUE = [
          r"mine exists and is not a synthetic dataset with these parameters.*choose another folder"),
     # notebook parameters (dmmlib.suite.session.start)
     Case("unknown-preset", unknown_preset, ParameterError,
-         r"parameter PRESET: PRESET='huge' is not a preset; use one of \['smoke', 'teach', 'paper', 'auto'\]"),
+         r"parameter PRESET: PRESET='huge' is not a preset; use one of \['smoke', 'teach', 'paper', 'paper-check', 'auto'\]"),
     Case("negative-epoch-count", negative_epoch_count, ParameterError, r"parameter EPOCHS must be >= 0, got -1"),
     Case("paper-preset-without-data-dir", paper_preset_without_data_dir, ParameterError,
          r"parameter PRESET: PRESET='paper' trains on real CelebA: set DATA_DIR"),
