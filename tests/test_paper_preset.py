@@ -26,7 +26,7 @@ from dmmlib import train
 from dmmlib.data import synthetic
 from dmmlib.data.celeba import CelebA
 from dmmlib.landmarks.schema import LandmarkSource
-from dmmlib.suite import pipeline, presets, session
+from dmmlib.suite import cpu_guard, pipeline, presets, session
 
 sys.path.insert(0, str(Path(__file__).parent))
 from core_helpers import one_thread  # noqa: E402
@@ -173,6 +173,7 @@ def lfwa_finetune(paper_run, tmp_path_factory):
     original_loss = dmmlib.train.landmark_loss
     with pytest.MonkeyPatch.context() as mp, one_thread():
         mp.setenv("DMM_RUNS_DIR", str(runs))
+        mp.setenv(cpu_guard.ENV, "1")  # a six-iteration fine-tuning, meant for this CPU: the guard would stop it
         mp.setattr(dmmlib.train, "landmark_loss", recording_landmark_loss)
         mp.setattr(dmmlib.train, "train", functools.partial(dmmlib.train.train, max_iterations=6))
         lfwa_ctx = session.start("test_paper_preset", PRESET="paper", DATA_DIR=str(ctx.data_dir), LFWA_DIR=str(lfwa))

@@ -56,8 +56,15 @@ def read(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def installed() -> dict[str, str]:
-    """Distribution -> version of everything installed in this interpreter's environment."""
-    return {normalise(dist.metadata["Name"]): dist.version for dist in importlib.metadata.distributions()}
+    """Distribution -> version of everything installed in this interpreter's environment.
+
+    Where a name appears twice on ``sys.path`` (setuptools puts its vendored copies of packaging, zipp, ... there
+    once imported), the first one counts: it is the one an import finds, and the one pip installed.
+    """
+    found: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        found.setdefault(normalise(dist.metadata["Name"]), dist.version)
+    return found
 
 
 def differences(locked: dict[str, str], present: dict[str, str]) -> list[str]:
