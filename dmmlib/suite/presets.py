@@ -8,7 +8,7 @@ One override changes the method, not just the sizes, and says so wherever its re
 ``teach`` presets rescale the dynamic weights of Eq. 4 to mean 1 (``dynamic_normalise=True``; the paper describes no
 normalisation). Taken literally, Eq. 4's weights fall towards zero within a few updates on the synthetic data and
 the attribute terms of Eq. 3 shrink against beta * L_FLD; in the stored teach record the literal and the rescaled
-runs nevertheless end at about the same accuracy, both well above the majority class and below uniform weights
+runs nevertheless end at about the same accuracy, both above the majority class and well below uniform weights
 (rescaling fixes the scale, not Eq. 4's neglect of attributes whose loss has not yet moved). So the rescaling is a
 reading of the equation the suite trains by default, not a repair of it. Notebook 05 trains the literal version
 beside the rescaled one and shows the numbers of that run, then
