@@ -28,3 +28,16 @@ def test_threshold_curves_marks_both_panels():
     assert len(fig.axes) == 2
     assert all(len(ax.lines) >= 4 for ax in fig.axes)  # two curves and two marks each
     plt.close(fig)
+
+
+def test_a_panel_of_another_quantity_carries_its_own_y_label():
+    import pandas as pd
+
+    from dmmlib.lab import plots
+
+    frame = pd.DataFrame({"update": [1, 2, 1, 2], "lambda": [1.0, 0.5, 0.9, 0.8], "attribute": ["a"] * 4,
+                          "scheme": ["ours", "ours", "validation loss", "validation loss"]})  # fmt: skip
+    fig = plots.line_panels(frame, x="update", y="lambda", hue="attribute", col="scheme",
+                            ylabels={"validation loss": "validation loss"})  # fmt: skip
+    labels = {ax.get_title(): ax.get_ylabel() for ax in fig.axes if ax.get_title()}
+    assert labels == {"scheme = ours": "lambda", "scheme = validation loss": "validation loss"}, labels

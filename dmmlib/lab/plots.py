@@ -100,10 +100,17 @@ def accuracy_bars(table: pd.DataFrame, *, metric: str = "accuracy", hue: str = "
 
 
 def line_panels(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str | None = None, title: str = "",
-                logy: bool = False, **kwargs: Any) -> plt.Figure:
-    """Lines of ``y`` against ``x`` per ``hue`` (and one panel per ``col``): the curves of Figs. 5-7."""
+                logy: bool = False, ylabels: Mapping[str, str] | None = None, **kwargs: Any) -> plt.Figure:
+    """Lines of ``y`` against ``x`` per ``hue`` (and one panel per ``col``): the curves of Figs. 5-7.
+
+    ``ylabels``: the y label of the panels whose ``col`` value is a key, where a panel shows another quantity than
+    ``y`` (e.g. the losses a weighting scheme reads beside the weights it gives); every panel then carries its label.
+    """
     grid = sns.relplot(frame, x=x, y=y, hue=hue, col=col, kind="line", height=3.2, aspect=1.3,
                        facet_kws={"sharey": False}, **kwargs)
+    if ylabels:
+        for name, ax in grid.axes_dict.items():
+            ax.set_ylabel(ylabels.get(name, y))
     if logy:
         grid.set(yscale="log")
     grid.figure.suptitle(title, y=1.03)
@@ -113,8 +120,8 @@ def line_panels(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str | Non
 def learning_curves(curves: Mapping[str, pd.DataFrame], references: Mapping[str, float], *, y: str = "val_mean_accuracy",
                     title: str = "") -> plt.Figure:  # fmt: skip
     """Validation accuracy per update of each run (frames of :func:`dmmlib.lab.history.scalars`) with horizontal
-    reference lines (e.g. the majority class and the ceiling): a curve that has flattened below the ceiling has
-    converged to what this model can learn; one still rising when it ends was stopped early."""
+    reference lines (e.g. the majority class and the ceiling): a curve still rising when it ends was stopped early;
+    a flat one has learnt what the model can learn at the learning rate it ended with (read the lr beside it)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     for label, frame in curves.items():
         ax.plot(frame["iteration"], frame[y], marker="o", ms=3, label=label)
