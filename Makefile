@@ -64,7 +64,7 @@ lock: ## Re-make $(LOCK): a fresh venv takes the newest versions pyproject.toml 
 run: setup ## Run every notebook of the manifest headless with papermill into build/executed/<preset>/
 	$(PY) -m dmmlib.suite run --preset $(PRESET) --jobs $(JOBS) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))
 
-test: setup lint unit nbval ## Lint, unit tests and nbval of every notebook (smoke preset)
+test: setup lint unit nbval ## Lint (ruff, mypy), unit tests (paper path included) and nbval of every notebook (smoke)
 
 lint: setup ## ruff over the package, tests, benchmarks and notebooks; mypy over dmmlib ([tool.mypy] in pyproject.toml)
 	$(VENV)/bin/ruff check dmmlib tests bench notebooks
