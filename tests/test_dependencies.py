@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import json
-import re
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -20,15 +19,13 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from dmmlib.suite import lockfile
+from dmmlib.suite.lockfile import normalise
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("dmmlib", "tests", "bench")
 #: the project's own top-level names: its packages and the tests' modules, which import each other
 FIRST_PARTY = {"dmmlib", "tests", "bench", *(p.stem for p in (ROOT / "tests").glob("*.py"))}
-
-
-def normalise(name: str) -> str:
-    """A distribution name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def declared_distributions(pyproject: Path = ROOT / "pyproject.toml") -> set[str]:
@@ -139,11 +136,6 @@ def test_a_notebook_importing_an_undeclared_package_is_reported(tmp_path):
 
 def _lock_for_this_interpreter() -> Path | None:
     """The lock file ``make setup`` installs for this Python version and platform, if the project has one."""
-    sys.path.insert(0, str(ROOT))
-    try:
-        from dmmlib.suite import lockfile
-    finally:
-        sys.path.pop(0)
     path = ROOT / lockfile.lock_path()
     return path if path.is_file() else None
 
@@ -156,7 +148,5 @@ def test_a_locked_setup_installed_exactly_the_locked_versions():
         pytest.skip(f"{stamp} says the set-up was not locked (make setup UNLOCKED=1 or no lock for this Python)")
     lock = _lock_for_this_interpreter()
     assert lock is not None, "the stamp says locked but there is no lock file for this interpreter"
-    from dmmlib.suite import lockfile
-
     differences = lockfile.differences(lockfile.read(lock), lockfile.installed())
     assert not differences, f"installed versions differ from {lock.name}:\n" + "\n".join(differences)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dmmlib.files import atomic
 from dmmlib.suite.book.browser import CHROMIUM, CHROMIUM_ARGS
 
 #: JupyterLab's defaults for a class (its ``overrides.json``, which user settings can still change): no news prompt
@@ -86,10 +87,7 @@ def write_overrides(folder: Path, settings: Mapping[str, Mapping[str, Any]] = CL
     for plugin, values in settings.items():
         merged[plugin] = {**merged.get(plugin, {}), **values}
     folder.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.tmp")
-    scratch.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
-    os.replace(scratch, path)
-    return path
+    return atomic.write_text(path, json.dumps(merged, indent=2) + "\n")
 
 
 def lab_command(root: Path, port: int, token: str, *, open_browser: bool = False,
