@@ -66,7 +66,11 @@ recorded in ``synthetic.json``; the defaults reproduce the same images and annot
   towards it (< 1; 0 gives 50/50), on the logit scale;
 * ``geometry_strength`` (1.0): how far attributes move the face's geometry, i.e. its 68 landmarks, from a
   neutral face (0: landmarks independent of every attribute; 2: twice as far);
-* ``split_fractions`` (CelebA's): train / valid / test proportions, hence the validation set's size.
+* ``split_fractions`` (CelebA's): train / valid / test proportions, hence the validation set's size;
+* ``shift_jitter`` (2.5 px, the aligned look): how far (uniformly, in pixels, each axis) a face's centre may move
+  from the aligned position. The aligned default keeps every cue at about the same place in every image, which
+  spatial pooling bins can use; 30 px scatters the cues over the image (the control of the SPP premise in
+  :mod:`dmmlib.suite.premises`; a face near the border may lose part of its hair or chin to the frame).
 
 The truth: :func:`clean_labels` returns a split's labels before label noise, :func:`ceiling_accuracy` the best
 accuracy any model can reach on it per attribute (:mod:`dmmlib.data.synthetic_ceiling` says how, and where it
@@ -88,6 +92,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +126,7 @@ FORMAT_VERSION = 1
 _CHUNK = 64
 SPLITS = ("train", "valid", "test")
 #: Parameters added after datasets were first written, with the values those datasets were drawn with.
-_KNOB_DEFAULTS = {"imbalance": 1.0, "geometry_strength": 1.0}
+_KNOB_DEFAULTS = {"imbalance": 1.0, "geometry_strength": 1.0, "shift_jitter": CELEBA_FRAMING.shift_jitter}
 Rng = np.random.Generator
 
 
@@ -139,21 +144,29 @@ def _check_geometry_strength(geometry_strength: float) -> None:
         raise ValueError(f"geometry_strength must be in [0, 2] (1.0 = as designed), got {geometry_strength}")
 
 
+def _framing(shift_jitter: float) -> Framing:
+    """CelebA's aligned framing with faces moved by up to ``shift_jitter`` pixels (the default: CelebA's own)."""
+    if shift_jitter == CELEBA_FRAMING.shift_jitter:
+        return CELEBA_FRAMING
+    return replace(CELEBA_FRAMING, shift_jitter=float(shift_jitter))
+
+
 def _person(
-    labels: np.ndarray, seed: int, index: int, geometry_strength: float
-) -> tuple[Appearance, Pose, Rng]:
+    labels: np.ndarray, seed: int, index: int, geometry_strength: float,
+    shift_jitter: float = CELEBA_FRAMING.shift_jitter,
+) -> tuple[Appearance, Pose, Rng]:  # fmt: skip
     """Image ``index``'s person and pose, and its random generator in the state :func:`render` starts from."""
     rng = np.random.default_rng([seed, index])
     appearance = sample_appearance(labels, rng, geometry_strength)
-    return appearance, sample_pose(rng, CELEBA_FRAMING), rng
+    return appearance, sample_pose(rng, _framing(shift_jitter)), rng
 
 
-def _draw_celeba_chunk(args: tuple[str, int, int, np.ndarray, float]) -> np.ndarray:
-    folder, seed, start, clean, geometry_strength = args
+def _draw_celeba_chunk(args: tuple[str, int, int, np.ndarray, float, float]) -> np.ndarray:
+    folder, seed, start, clean, geometry_strength, shift_jitter = args
     points = np.empty((len(clean), 68, 2), dtype=np.float32)
     for k, labels in enumerate(clean):
-        appearance, pose, rng = _person(labels, seed, start + k, geometry_strength)
-        image, points[k] = render(appearance, pose, CELEBA_FRAMING, rng)
+        appearance, pose, rng = _person(labels, seed, start + k, geometry_strength, shift_jitter)
+        image, points[k] = render(appearance, pose, _framing(shift_jitter), rng)
         image.save(os.path.join(folder, f"{start + k + 1:06d}.jpg"), quality=JPEG_QUALITY)
     return points
 
@@ -188,7 +201,7 @@ def _prepare(out_dir: str | os.PathLike[str], params: dict, overwrite: bool) -> 
     out = Path(out_dir)
     marker = out / "synthetic.json"
     if out.exists():
-        if marker.is_file() and _parameters(json.loads(marker.read_text())) == params and not overwrite:
+        if marker.is_file() and _parameters(json.loads(marker.read_text())) == _parameters({"parameters": params}) and not overwrite:
             return out, out, True
         if not overwrite:
             raise FileExistsError(
@@ -244,11 +257,12 @@ def generate(
     label_noise: float = DEFAULT_LABEL_NOISE,
     imbalance: float = 1.0,
     geometry_strength: float = 1.0,
+    shift_jitter: float = CELEBA_FRAMING.shift_jitter,
     overwrite: bool = False,
 ) -> Path:
     """Write a synthetic CelebA-format dataset of ``num_images`` faces into ``out_dir``; returns its root.
 
-    The knobs ``label_noise``, ``imbalance``, ``geometry_strength`` and ``split_fractions`` are described in
+    The knobs ``label_noise``, ``imbalance``, ``geometry_strength``, ``split_fractions`` and ``shift_jitter`` are described in
     the module's docstring; their defaults give the suite's datasets. ``synthetic.json`` records them, and the
     ceiling of every non-empty split (:func:`ceiling_accuracy`).
     """
@@ -257,10 +271,14 @@ def generate(
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     _check_geometry_strength(geometry_strength)
+    if not (np.isfinite(shift_jitter) and 0.0 <= shift_jitter <= 40.0):
+        raise ValueError(f"shift_jitter must be in [0, 40] pixels (2.5 = aligned as CelebA), got {shift_jitter}")
     noise_rates(label_noise, imbalance)  # checks both
     params = {"num_images": num_images, "seed": seed, "split_fractions": [float(f) for f in split_fractions],
               "label_noise": label_noise, "imbalance": float(imbalance),
               "geometry_strength": float(geometry_strength)}  # fmt: skip
+    if shift_jitter != CELEBA_FRAMING.shift_jitter:  # recorded only when changed: older datasets keep their record
+        params["shift_jitter"] = float(shift_jitter)
     ids = split_ids(num_images, split_fractions)
     out, tmp, done = _prepare(out_dir, params, overwrite)
     if done:
@@ -270,7 +288,7 @@ def generate(
         images = tmp / "Img" / "img_align_celeba"
         images.mkdir(parents=True)
         tasks = [
-            (str(images), seed, s, sample.clean[s : s + _CHUNK], geometry_strength)
+            (str(images), seed, s, sample.clean[s : s + _CHUNK], geometry_strength, shift_jitter)
             for s in range(0, num_images, _CHUNK)
         ]
         points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
@@ -308,14 +326,15 @@ def _options(params: dict) -> str:
     if params["split_fractions"] != [float(f) for f in CELEBA_SPLIT]:
         flags.append("--split-fractions " + " ".join(f"{f:g}" for f in params["split_fractions"]))
     for name, default in (("label_noise", DEFAULT_LABEL_NOISE), *_KNOB_DEFAULTS.items()):
-        if params[name] != default:
+        if params.get(name, default) != default:
             flags.append(f"--{name.replace('_', '-')} {params[name]!r}")
     return "".join(" " + flag for flag in flags)
 
 
 def _image_facts(
-    clean: np.ndarray, seed: int, geometry_strength: float, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    clean: np.ndarray, seed: int, geometry_strength: float, rows: np.ndarray,
+    shift_jitter: float = CELEBA_FRAMING.shift_jitter,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """For the images in ``rows``: drawn with long hair (n,), and the cues each does not show (n, 40) bool.
 
     Re-draws each person (cheap) and, where an occluder could hide a cue, the face itself (two renders)."""
@@ -324,9 +343,9 @@ def _image_facts(
     hidden = np.zeros((rows.size, len(ATTRIBUTES)), dtype=bool)
     hidden[:, always] = True
     for r, i in enumerate(rows):
-        appearance, pose, rng = _person(clean[i], seed, int(i), geometry_strength)
+        appearance, pose, rng = _person(clean[i], seed, int(i), geometry_strength, shift_jitter)
         long_hair[r] = appearance.long_hair
-        for attribute in synthetic_ceiling.hidden_cues(appearance, pose, CELEBA_FRAMING, rng):
+        for attribute in synthetic_ceiling.hidden_cues(appearance, pose, _framing(shift_jitter), rng):
             hidden[r, ATTRIBUTES.index(attribute)] = True
     return long_hair, hidden
 
@@ -346,7 +365,8 @@ def _ceilings(
                 sample.clean, seed, geometry_strength, split_rows, LFWA_SPLITS[split]
             )
         else:
-            long_hair, hidden = _image_facts(sample.clean, seed, geometry_strength, split_rows)
+            long_hair, hidden = _image_facts(sample.clean, seed, geometry_strength, split_rows,
+                                             params.get("shift_jitter", CELEBA_FRAMING.shift_jitter))
             long_hair, hidden = long_hair[None], hidden[None]  # one version of each image
         copies = len(long_hair)  # versions of each image
         out[split] = synthetic_ceiling.ceiling(
@@ -630,6 +650,8 @@ def generate_lfwa(
     if not 0 < train_fraction < 1:
         raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
     _check_geometry_strength(geometry_strength)
+    if not (np.isfinite(shift_jitter) and 0.0 <= shift_jitter <= 40.0):
+        raise ValueError(f"shift_jitter must be in [0, 40] pixels (2.5 = aligned as CelebA), got {shift_jitter}")
     noise_rates(label_noise, imbalance)  # checks both
     params = {"num_images": num_images, "seed": seed, "train_fraction": train_fraction, "label_noise": label_noise,
               "indices_format": indices_format, "imbalance": float(imbalance),
@@ -688,6 +710,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="train / valid / test proportions (default CelebA's; not with --lfwa)",
     )  # fmt: skip
     parser.add_argument(
+        "--shift-jitter", type=float, default=None,
+        help="largest shift of a face from the aligned position, pixels per axis (default 2.5; not with --lfwa)",
+    )  # fmt: skip
+    parser.add_argument(
         "--lfwa", action="store_true", help="write the LFWA-format set instead of the CelebA one"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
@@ -698,7 +724,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--split-fractions is for the CelebA-format set (the LFWA set has train and test halves)"
         )
     make = generate_lfwa if args.lfwa else generate
+    if args.lfwa and args.shift_jitter is not None:
+        parser.error("--shift-jitter is for the CelebA-format set (the LFWA set has its own framing)")
     extra = {} if args.split_fractions is None else {"split_fractions": args.split_fractions}
+    if args.shift_jitter is not None:
+        extra["shift_jitter"] = args.shift_jitter
     try:
         root = make(args.out, args.num, args.seed, workers=args.workers, progress=not args.quiet,
                     label_noise=args.label_noise, imbalance=args.imbalance,
