@@ -50,3 +50,23 @@ def test_fit_diagnosis_tells_an_unlearnt_attribute_from_an_overfit_one():
     assert diagnosis[train.index[1]] == "overfits"
     assert (diagnosis.drop(train.index[:2]) == "learnt").all()
     assert fit_diagnosis(train, test).index[0] == train.index[0]  # the largest gap to the ceiling first
+
+
+def _summary(obj, subj):
+    """A mean_table-like frame: (accuracy, majority_accuracy, balanced_accuracy) per group."""
+    import pandas as pd
+
+    columns = ["accuracy", "majority_accuracy", "balanced_accuracy"]
+    return pd.DataFrame([obj, subj], index=["objective", "subjective"], columns=columns)
+
+
+def test_group_sentence_does_not_let_imbalance_decide_which_group_is_easier():
+    from dmmlib.lab import bounds
+
+    flattered = bounds.group_sentence(_summary((0.90, 0.86, 0.70), (0.85, 0.75, 0.78)))
+    assert "Raw accuracy is higher on objective" in flattered
+    assert "subjective attributes come out *better*" in flattered  # +4 vs +10 points over the majority class
+    easier = bounds.group_sentence(_summary((0.95, 0.86, 0.90), (0.80, 0.75, 0.70)))
+    assert "objective attributes are the easier group" in easier
+    mixed = bounds.group_sentence(_summary((0.95, 0.86, 0.70), (0.80, 0.75, 0.78)))
+    assert "disagree" in mixed

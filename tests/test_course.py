@@ -192,8 +192,8 @@ def open_prompts(path) -> list[int]:
 
 def test_the_answer_key_answers_every_open_prompt_and_the_method_exercises():
     text = ANSWER_KEY.read_text(encoding="utf-8")
-    answered = set(re.findall(r"^### (\d\d\.\d+)\b", text, flags=re.M))
-    asked = {f"{entry.file[:2]}.{n}" for entry in manifest.load() for n in open_prompts(entry.path)}
+    answered = set(re.findall(r"^### (\d\d[a-z]?\.\d+)\b", text, flags=re.M))
+    asked = {f"{entry.number}.{n}" for entry in manifest.load() for n in open_prompts(entry.path)}
     assert asked, "no open prompts found"
     assert asked - answered == set(), f"prompts without an answer in {ANSWER_KEY.name}"
     assert answered - asked == set(), f"answers to prompts that no notebook asks in {ANSWER_KEY.name}"

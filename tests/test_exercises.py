@@ -108,11 +108,21 @@ def test_checkers_pass_on_the_library_itself():
 
 def test_group_means_check_rejects_a_mean_of_group_means():
     def mean_of_means(table):
-        groups = table.groupby("group")["accuracy"].mean()
+        gain = 100 * (table["accuracy"] - table["majority_accuracy"])
+        groups = gain.groupby(table["group"]).mean()
         return {"all": groups.mean(), "objective": groups["objective"], "subjective": groups["subjective"]}
 
     with pytest.raises(checks.ExerciseFailed, match="group means, all"):
         checks.check_group_means(mean_of_means)
+
+
+def test_group_means_check_rejects_raw_accuracy():
+    def raw(table):
+        groups = table.groupby("group")["accuracy"].mean()
+        return {"all": table["accuracy"].mean(), "objective": groups["objective"], "subjective": groups["subjective"]}
+
+    with pytest.raises(checks.ExerciseFailed, match="group means"):
+        checks.check_group_means(raw)
 
 
 def test_paired_interval_check_rejects_the_normal_quantile():

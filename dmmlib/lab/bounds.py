@@ -95,3 +95,30 @@ def diagnosis_sentence(diagnosis: pd.DataFrame) -> str:
     split = ", ".join(f"{word} {100 * shares.get(word, 0.0) / len(diagnosis):.2f}" for word in shares.index)
     return (f"Of the 40 attributes: {text}. The gap to the ceiling, {100 * total / len(diagnosis):.2f} points of "
             f"mean accuracy, splits into (points): {split}.")  # fmt: skip
+
+
+def group_sentence(summary: pd.DataFrame) -> str:
+    """Objective against subjective attributes, from :func:`dmmlib.metrics.mean_table` (rows all / objective /
+    subjective): on raw accuracy and on what raw accuracy hides, the gain over each attribute's majority class and
+    balanced accuracy. Objective attributes are more imbalanced, so their majority class alone scores higher, and
+    raw accuracy flatters them; the sentence says which group is easier on the fairer measures."""
+    obj, subj = summary.loc["objective"], summary.loc["subjective"]
+    gain_obj = 100 * (obj["accuracy"] - obj["majority_accuracy"])
+    gain_subj = 100 * (subj["accuracy"] - subj["majority_accuracy"])
+    raw = "higher" if obj["accuracy"] > subj["accuracy"] else "lower"
+    text = (f"Raw accuracy is {raw} on objective attributes ({100 * obj['accuracy']:.1f}% against "
+            f"{100 * subj['accuracy']:.1f}%), but their majority class alone scores {100 * obj['majority_accuracy']:.1f}% "
+            f"against {100 * subj['majority_accuracy']:.1f}%. Over the majority class the model gains "
+            f"{gain_obj:+.1f} points on objective and {gain_subj:+.1f} on subjective attributes")
+    if "balanced_accuracy" in summary:
+        text += (f"; balanced accuracy {100 * obj['balanced_accuracy']:.1f}% against "
+                 f"{100 * subj['balanced_accuracy']:.1f}%")
+        fairer = [gain_obj - gain_subj, obj["balanced_accuracy"] - subj["balanced_accuracy"]]
+    else:
+        fairer = [gain_obj - gain_subj]
+    if all(x > 0 for x in fairer):
+        return text + ". On these measures the objective attributes are the easier group here."
+    if all(x < 0 for x in fairer):
+        return text + (". On these measures the subjective attributes come out *better* here: raw accuracy ranked "
+                       "the groups by their imbalance, not by how much the model learnt.")
+    return text + ". The fairer measures disagree, so neither group is clearly easier here."

@@ -239,16 +239,18 @@ def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float],
 
 
 def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: int = 0, cases: int = 2) -> bool:
-    """``group_means(table) -> {"all": ..., "objective": ..., "subjective": ...}`` mean accuracy per group.
+    """``group_means(table) -> {"all": ..., "objective": ..., "subjective": ...}``: the mean gain over the majority
+    class, ``100 * (accuracy - majority_accuracy)`` in points, over all rows and within each group.
 
-    ``table`` has one row per attribute with columns ``group`` and ``accuracy`` (as ``metrics.attribute_table``).
+    ``table`` has one row per attribute with columns ``group``, ``accuracy`` and ``majority_accuracy`` (as
+    ``metrics.attribute_table``). Expected values are computed here from the rows, not by a library call.
     """
     import pandas as pd
 
     name = "group means"
     fixed = np.random.default_rng(2)
     tables = [pd.DataFrame({"group": ["objective"] * 3 + ["subjective"] * 2,
-                            "accuracy": fixed.uniform(0.6, 0.99, 5)},
+                            "accuracy": fixed.uniform(0.6, 0.99, 5), "majority_accuracy": fixed.uniform(0.5, 0.95, 5)},
                            index=pd.Index(["A", "B", "C", "D", "E"], name="attribute"))]  # fmt: skip
     rng = _rng(seed)
     for _ in range(cases):
@@ -256,17 +258,22 @@ def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: i
         groups = rng.choice(["objective", "subjective"], n)
         groups[:2] = ["objective", "subjective"]
         rng.shuffle(groups)
-        tables.append(pd.DataFrame({"group": groups, "accuracy": rng.uniform(0.5, 1.0, n)},
+        tables.append(pd.DataFrame({"group": groups, "accuracy": rng.uniform(0.5, 1.0, n),
+                                    "majority_accuracy": rng.uniform(0.5, 0.99, n)},
                                    index=pd.Index([f"A{k}" for k in range(n)], name="attribute")))  # fmt: skip
-    hint = "average the accuracy column over all rows, and separately over the rows of each group"
+    hint = ("subtract majority_accuracy from accuracy row by row, times 100, then average over all rows and separately "
+            "over the rows of each group")
     for number, table in enumerate(tables, start=1):
-        means = metrics.mean_table(table)
+        gains = [100 * (a - m) for a, m in zip(table["accuracy"], table["majority_accuracy"])]
+        expected = {"all": sum(gains) / len(gains)}
+        for group in ("objective", "subjective"):
+            members = [g for g, kind in zip(gains, table["group"]) if kind == group]
+            expected[group] = sum(members) / len(members)
         got = _call(name, group_means, table.copy())
         if not isinstance(got, dict) or set(got) != {"all", "objective", "subjective"}:
             raise ExerciseFailed(f"{name}: return a dict with keys 'all', 'objective', 'subjective'. Hint: {hint}")
         for group in ("all", "objective", "subjective"):
-            _compare(name, group if number == 1 else f"case {number}, {group}", got[group],
-                     means.loc[group, "accuracy"], hint)  # fmt: skip
+            _compare(name, group if number == 1 else f"case {number}, {group}", got[group], expected[group], hint)
     return _passed(name, 3 * len(tables))
 
 

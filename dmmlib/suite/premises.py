@@ -193,19 +193,19 @@ def epochs_for(condition: Condition) -> int:
 
 
 # ------------------------------------------------------------------------------------------------------ runs
-def session_for(condition: Condition, seed: int, root: Path | None = None) -> Any:
+def session_for(condition: Condition, seed: int, name: str = "premises") -> Any:
     """A :class:`~dmmlib.suite.session.Session` whose preset trains at :data:`SCALE` on the condition's data
-    (kept under ``runs/premises/knobs/...``)."""
+    (kept under ``runs/<name>/knobs/...``: the record's runs under "premises", a live slice elsewhere)."""
     from dmmlib.suite import presets
     from dmmlib.suite.session import Session
 
     base = presets.PRESETS["teach"]
     preset = dataclasses.replace(
-        base, name="premises", num_images=condition.num_images, description="premise experiments",
+        base, name=name, num_images=condition.num_images, description="premise experiments",
         train={**base.train, **SCALE, "epochs": epochs_for(condition)},
     )  # fmt: skip
     knobs = {"split_fractions": tuple(condition.split), **condition.knobs}
-    return Session("premises", preset, seed, None, None, data_knobs=knobs)
+    return Session(name, preset, seed, None, None, data_knobs=knobs)
 
 
 def tasks(premises: Sequence[Premise] = PREMISES, seeds: Sequence[int] | None = None) -> list[tuple[str, str, str, int]]:
@@ -478,3 +478,68 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# ------------------------------------------------------------------------------------------------ in words
+def _effect_text(effect: dict[str, Any], metric: str, scope: str) -> str:
+    if effect["mean"] is None:
+        return "no runs"
+    interval = ("no interval" if effect["ci_low"] is None or effect["ci_low"] == effect["ci_high"]
+                else f"95% CI [{effect['ci_low']:+.2f}, {effect['ci_high']:+.2f}]")  # fmt: skip
+    what = metric.replace("_", " ") + ("" if scope == "all" else f" ({scope} attributes)")
+    return f"{effect['mean']:+.2f} points of mean {what} ({interval}, n = {effect['n']} seeds)"
+
+
+def verdict_sentence(entry: dict[str, Any]) -> str:
+    """The verdict on one premise in words, from its record entry: both effects, p and p (Holm), the reason."""
+    prediction = entry["prediction"]
+    p = "nan" if entry["p"] is None else stats.p_text(entry["p"])
+    p_holm = "nan" if entry["p_holm"] is None else stats.p_text(entry["p_holm"])
+    return (f"{entry['mechanism']}: where its premise holds ({entry['regime']['name']}), with - without = "
+            f"{_effect_text(entry['regime_effect'], prediction['metric'], prediction['scope'])}, p = {p}, "
+            f"p (Holm, over the {4} premises) = {p_holm}: {entry['verdict'].upper()} ({entry['reason']}; the "
+            f"prediction was {prediction['direction']}{prediction['min_effect']:g} points or more). In the control "
+            f"({entry['control']['name']}): {_effect_text(entry['control_effect'], prediction['metric'], prediction['scope'])}"
+            f", {entry['control_verdict']}.")  # fmt: skip
+
+
+def meaning_sentence(entry: dict[str, Any]) -> str:
+    """What the verdict means for the paper's claim on real CelebA, chosen by the verdicts of regime and control."""
+    mechanism, word, control = entry["mechanism"], entry["verdict"], entry["control_verdict"]
+    if word == "supported" and control != "supported":
+        return (f"{mechanism} helped where its premise holds and not where it does not: its gain on real CelebA "
+                "depends on whether CelebA is in the premise's regime, which the paper does not measure.")
+    if word == "supported":
+        return (f"{mechanism} helped in the regime and in the control alike: the premise is not what makes it help "
+                "here, so the paper's explanation of its gain is not the one these data support.")
+    if word == "against":
+        return (f"{mechanism} hurt where its premise says it should help. On these data the mechanism costs accuracy "
+                "even in its best case; a gain on real CelebA would need a reason these data lack, or be chance "
+                "(the paper reports one run per variant).")
+    if word == "not supported":
+        return (f"{mechanism} did not help measurably even where its premise holds (at this scale and with "
+                f"{entry['regime_effect']['n']} seeds). The paper's gain, if real, needs more than the premise: "
+                "a larger scale, another regime, or it is within the seed-to-seed spread of a single run.")
+    return f"{mechanism}: the record cannot decide ({entry['reason']}); run more seeds before reading anything into it."
+
+
+# ------------------------------------------------------------------------------------------- a live slice
+def smoke_slice(premise: Premise, seed: int = 0, num_images: int = 300, iterations: int = 20) -> pd.DataFrame:
+    """The premise's four runs (regime and control, with and without) at a toy size, trained live: a check of the
+    code path the record's runs take, for the smoke preset. Its numbers say nothing about the premise."""
+    from dmmlib import metrics
+    from dmmlib.suite import pipeline
+
+    rows = []
+    for condition in (premise.regime, premise.control):
+        small = dataclasses.replace(condition, num_images=num_images)
+        ctx = session_for(small, seed, name="premises-slice")
+        train_n = small.split_sizes()["train"]
+        epochs = max(1, round(iterations / max(1, math.ceil(train_n / BATCH))))
+        for arm in (premise.with_mechanism, premise.without_mechanism):
+            run = pipeline.ensure_trained(ctx, arm.variant, progress=False, epochs=epochs, update_interval=10,
+                                          **arm.overrides)  # fmt: skip
+            means = metrics.mean_table(pipeline.evaluate(ctx, run))
+            rows.append({"condition": condition.name, "arm": arm.label,
+                         premise.metric: float(means.loc[premise.scope, premise.metric])})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -44,11 +44,16 @@ def versions(packages: tuple[str, ...] = CARD_PACKAGES) -> dict[str, str | None]
 
 
 def hardware() -> dict[str, Any]:
-    """CPU count, platform and the CUDA devices torch sees."""
+    """CPU count and model, whether it does bf16 in hardware, platform and the CUDA devices torch sees: what a
+    record needs to say which machine (and so which arithmetic) made it."""
+    from dmmlib.device import cpu_has_native_bf16
+
     info: dict[str, Any] = {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
+        "cpu_native_bf16": cpu_has_native_bf16(),
     }
     try:
         import torch
@@ -60,6 +65,37 @@ def hardware() -> dict[str, Any]:
         info["cuda_available"] = False
         info["gpus"] = []
     return info
+
+
+def _cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (Linux); the platform's processor string elsewhere."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_note(about: dict[str, Any], what: str = "this record") -> str:
+    """Which machine and arithmetic made a record (its ``about.json``), and whether this machine differs: the same
+    commit and seed give results up to about a point and a half apart on machines whose kernels or arithmetic
+    (bf16 or float32) differ, so a reader rerunning it should know."""
+    made = about.get("hardware")
+    here = hardware()
+    here_text = f"{here['cpu_model']}, {'bf16' if here['cpu_native_bf16'] else 'float32'} arithmetic on the CPU"
+    if not made:
+        return (f"{what} does not say which machine made it (it predates that field); this machine: {here_text}. "
+                "Reruns here can differ from it by about a point per run.")  # fmt: skip
+    arithmetic = about.get("arithmetic", "unknown arithmetic")
+    made_text = f"{made.get('cpu_model') or made.get('processor')} ({made.get('cpu_count')} cores), {arithmetic}"
+    same = (made.get("cpu_model"), made.get("cpu_native_bf16"), bool(made.get("gpus"))) == (
+        here["cpu_model"], here["cpu_native_bf16"], bool(here["gpus"]))
+    if same:
+        return f"{what} was made on a machine like this one ({made_text})."
+    return (f"{what} was made on {made_text}; this machine differs ({here_text}): reruns here can differ from it by "
+            "about a point per run.")  # fmt: skip
 
 
 def record(*, preset: str, dataset: str, seed: int | None, **extra: Any) -> dict[str, Any]:

@@ -126,8 +126,8 @@ def run_one(run: StoredRun) -> dict[str, Any]:
 
 
 def run_all(jobs: int = 1, runs: Sequence[StoredRun] | None = None) -> list[dict[str, Any]]:
-    """Train every planned run (``jobs`` side by side, one thread each); keeps their summaries in
-    ``runs/teach/shared_schedule.json`` (finished runs are loaded, so a second call resumes)."""
+    """Train every planned run (``jobs`` side by side, one thread each) and return their summaries (finished runs
+    are loaded, so a second call resumes); the command line keeps them in ``runs/teach/shared_schedule.json``."""
     from tqdm.auto import tqdm
 
     from dmmlib.suite import pipeline, session
@@ -145,7 +145,6 @@ def run_all(jobs: int = 1, runs: Sequence[StoredRun] | None = None) -> list[dict
             for run in todo:
                 results.append(run_one(run))
                 bar.update()
-    atomic.write_json(_scratch(), results)
     return results
 
 
@@ -214,21 +213,39 @@ def load(name: str = RECORD) -> SharedSchedule | None:
                           json.loads((folder / ABOUT_JSON).read_text()))  # fmt: skip
 
 
+#: how notebook 07 names the runs of Table 2 that the shared-schedule record names by variant
+TABLE2_NAMES = {"DMM-EQ-AT": "UW", "DMM-CNN-dwa": "DWA", "DMM-CNN-aw": "AW", "DMM-CNN": "ours"}
+
+
+def as_table2(values: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with the run labels notebook 07 uses (UW, DWA, AW, ours)."""
+    return values.assign(run=values["run"].replace(TABLE2_NAMES))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dmmlib.suite.shared_schedule", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="train the cut runs again under the shared schedule")
     run.add_argument("--jobs", type=int, default=1)
     run.add_argument("--list", action="store_true", help="only list the runs it would train")
+    run.add_argument("--seeds", default="", help="comma-separated seeds to train now (default: all); the machine "
+                                                "check always runs")
     rec = sub.add_parser("record", help="write evidence/evidence-teach-shared-schedule/")
     rec.add_argument("--seconds", type=float, default=None)
     args = parser.parse_args(argv)
     if args.command == "run":
+        chosen = plan()
+        if args.seeds:
+            wanted = {int(x) for x in args.seeds.split(",") if x.strip()}
+            chosen = [r for r in chosen if r.seed in wanted or (r.seed, r.label) == MACHINE_CHECK]
         if args.list:
-            for r in plan():
+            for r in chosen:
                 print(f"seed {r.seed} {r.label}: final lr {r.final_lr:g}, first cut at iteration {r.first_cut}")
             return 0
-        run_all(args.jobs)
+        previous = json.loads(_scratch().read_text()) if _scratch().is_file() else []
+        done = run_all(args.jobs, chosen)
+        keys = {(r["seed"], r["run"]) for r in done}
+        atomic.write_json(_scratch(), [r for r in previous if (r["seed"], r["run"]) not in keys] + done)
         return 0
     if not _scratch().is_file():
         print(f"error: {_scratch()} does not exist; run `python -m dmmlib.suite.shared_schedule run` first",

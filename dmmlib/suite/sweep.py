@@ -117,7 +117,9 @@ def _select_notebooks(patterns: list[str], where: str) -> tuple[str, ...]:
     entries = manifest.load()
     chosen = set()
     for pattern in patterns:
-        hits = {e.file for e in entries if e.stem.startswith(pattern) or e.file == pattern}
+        # "07" names notebook 07 only (not 07b); a longer pattern may name a stem's beginning ("06_run")
+        hits = {e.file for e in entries
+                if pattern in (e.number, e.file) or (len(pattern) > len(e.number) and e.stem.startswith(pattern))}
         if not hits:
             stems = ", ".join(e.stem for e in entries)
             raise SpecError(f"{where}: notebooks: {pattern!r} matches no notebook of the manifest ({stems})")
