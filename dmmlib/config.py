@@ -81,6 +81,10 @@ class TrainConfig:
     #: choice and the paper preset's fine-tuning uses it; the default False reproduces the runs made before this
     #: option existed (the smoke and teach presets keep it, so their cached fine-tuned runs stay valid).
     lfwa_crop_to_aspect: bool = False
+    #: paper: LFWA fine-tuning trains on the original *and* the deep-funneled copy of each training image (FACTS §1);
+    #: ("original",) or ("deep-funneled",) train (and update lambda and tau) on one copy only, for the comparison
+    #: of exercise 08.1. One copy halves the iterations of an epoch. The test split is always the original images.
+    lfwa_train_versions: tuple[str, ...] = ("original", "deep-funneled")
 
     # --- optimisation (Algorithm 1) ----------------------------------------------------------------------------
     epochs: int = 15  #: paper
@@ -174,6 +178,15 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("objective_hidden", "subjective_hidden", "landmark_hidden", "input_size"):
             setattr(self, name, tuple(int(v) for v in getattr(self, name)))
+        if isinstance(self.lfwa_train_versions, str):
+            raise ValueError(f"TrainConfig.lfwa_train_versions must be a tuple of version names, e.g. "
+                             f"('original',), got the string {self.lfwa_train_versions!r}")  # fmt: skip
+        self.lfwa_train_versions = tuple(str(v) for v in self.lfwa_train_versions)
+        known_versions = ("original", "deep-funneled")
+        if not self.lfwa_train_versions or not set(self.lfwa_train_versions) <= set(known_versions) or len(
+                set(self.lfwa_train_versions)) != len(self.lfwa_train_versions):
+            raise ValueError(f"TrainConfig.lfwa_train_versions must be one or both of {known_versions} (each once), "
+                             f"got {self.lfwa_train_versions!r}")  # fmt: skip
         if self.trunk_widths is not None:
             self.trunk_widths = tuple(int(v) for v in self.trunk_widths)
         if isinstance(self.groups, dict):

@@ -80,6 +80,67 @@ def test_machine_time_comes_from_the_suite_summary_else_from_papermills_record(t
     assert guide.format_duration(4000) == "1 h 07 min"
 
 
+def test_a_run_of_some_notebooks_keeps_the_others_last_times_and_their_training_record():
+    order = [e.file for e in ENTRIES]
+    first, sixth, seventh = order[0], order[6], order[7]
+    record = {"seconds": 1200.0, "jobs": 2, "for notebooks": [sixth[:-6], seventh[:-6]]}
+    previous = {"notebooks": {sixth: 16.7, first: 30.0, "99_gone.ipynb": 5.0}, guide.TRAINED_BEFORE: record}
+    times, before = guide.merge_timings(previous, {first: 12.0}, None, order)
+    assert times == {first: 12.0, sixth: 16.7}, "06 keeps its time; a notebook the manifest lost is dropped"
+    assert list(times) == [first, sixth], "in manifest order"
+    assert before == record, "the notebooks that earlier training served were not run again"
+    times, before = guide.merge_timings(previous, {sixth: 20.0}, None, order)
+    assert times[sixth] == 20.0 and before == {**record, "for notebooks": [seventh[:-6]]}
+    times, before = guide.merge_timings(previous, {sixth: 20.0, seventh: 9.0}, None, order)
+    assert before is None, "every notebook it served was timed again without it"
+    fresh = {"seconds": 60.0, "for notebooks": [sixth[:-6]]}
+    assert guide.merge_timings(previous, {sixth: 20.0}, fresh, order)[1] == fresh
+    assert guide.merge_timings(None, {first: 1.0}, None, order) == ({first: 1.0}, None)
+
+
+def _executed_copy(stem: str, duration: float | None) -> nbformat.NotebookNode:
+    """An executed copy as papermill leaves it: the header output (marked as session.show_header marks it) showing
+    what the notebook could know while it ran, and papermill's duration of that run."""
+    stale = guide.header(stem, "smoke")
+    header = nbformat.v4.new_output("display_data", data=stale, metadata={guide.HEADER_METADATA: stem})
+    cell = nbformat.v4.new_code_cell("ctx = session.start(...)", outputs=[header])
+    return nbformat.v4.new_notebook(cells=[cell], metadata={"papermill": {"duration": duration}})
+
+
+def test_the_book_page_of_a_notebook_gives_the_time_of_the_run_it_shows(tmp_path, monkeypatch):
+    """Notebook 06's page said "not measured yet": the header is made while the notebook runs, when only an earlier
+    run's time is known (none on a first run, and none when a run of other notebooks had replaced suite.json). The
+    book restates it with the time papermill recorded for the very copy the page shows."""
+    from dmmlib.suite.book import build
+
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    stem = "06_run_ablations"
+    paths.executed_dir("smoke").mkdir(parents=True)
+    nb = _executed_copy(stem, 16.7)
+    assert "not measured yet" in nb.cells[0].outputs[0]["data"]["text/markdown"]
+    nbformat.write(nb, tmp_path / "06.ipynb")
+    build.prepare_notebook(tmp_path / "06.ipynb", tmp_path / "page.ipynb", "smoke")
+    shown = nbformat.read(tmp_path / "page.ipynb", as_version=4).cells[0].outputs[0]["data"]
+    assert "the machine ran it in 17 s with the `smoke` preset (the run shown on this page)" in shown["text/markdown"]
+    assert "not measured" not in shown["text/markdown"] and "17 s with the smoke preset" in shown["text/plain"]
+    unfinished = _executed_copy(stem, None)  # papermill never finished it: nothing to restate
+    assert guide.restamp_header(unfinished, "smoke") is False
+    assert "not measured yet" in unfinished.cells[0].outputs[0]["data"]["text/markdown"]
+    assert guide.restamp_header(nbformat.v4.new_notebook(metadata={"papermill": {"duration": 3.0}}), "smoke") is False
+
+
+def test_the_instructor_guide_of_the_book_takes_each_pages_own_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path))
+    folder = paths.executed_dir("smoke")
+    folder.mkdir(parents=True)
+    first, second = ENTRIES[0], ENTRIES[1]
+    (folder / "suite.json").write_text(json.dumps({"notebooks": {first.file: 12.5, second.file: 40.0}}))
+    nbformat.write(nbformat.v4.new_notebook(metadata={"papermill": {"duration": 31.0}}), folder / second.file)
+    assert guide.page_seconds("smoke", second) == 31.0, "the copy the page shows, not an older summary"
+    assert guide.page_seconds("smoke", first) == 12.5, "no copy: the summary"
+    assert guide.page_seconds("smoke", ENTRIES[2]) is None
+
+
 def test_no_header_outside_a_kernel_or_for_an_unlisted_notebook():
     assert session.show_header(ENTRIES[0].stem, "smoke") is False  # pytest is not an IPython kernel
     assert guide.header("99_not_in_the_manifest", "smoke") is None
@@ -122,6 +183,7 @@ def test_each_notebooks_executed_header_cell_shows_its_objectives_and_minutes(mo
             assert objective in shown, f"{stem}: objective missing from the header"
         assert f"{by_stem[stem].student_minutes} minutes of student work" in shown
         assert "`smoke` preset" in shown
+        assert first["metadata"][guide.HEADER_METADATA] == stem, f"{stem}: the header is not marked for the book"
 
 
 # --- the instructor guide (a book page generated from the manifest) ----------------------------------------------

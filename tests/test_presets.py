@@ -104,9 +104,49 @@ def test_fields_added_at_their_old_behaviour_leave_cached_run_names_unchanged():
 
 
 @pytest.mark.parametrize("change", [{"flip_probability": 0.0}, {"lfwa_crop_to_aspect": True},
-                                    {"aw_schedule": "iteration"}, {"aw_sample_size": 5}])
+                                    {"aw_schedule": "iteration"}, {"aw_sample_size": 5},
+                                    {"lfwa_train_versions": ("original",)}])
 def test_setting_a_new_field_away_from_its_default_gives_a_new_run_name(change):
     assert pipeline.run_name(TrainConfig(**change)) != NAMES_BEFORE_THE_NEW_FIELDS["default"]
+
+
+class _Stop(Exception):
+    """Raised by the stand-in for training once it has seen what it would train on."""
+
+
+def test_lfwa_fine_tuning_overrides_reach_its_config_its_run_name_and_its_training_images(tmp_path, monkeypatch):
+    """Exercise 08.1's switch: ``ensure_finetuned_lfwa(..., lfwa_train_versions=("original",), epochs=...)``."""
+    from dmmlib import train
+    from dmmlib.data import synthetic
+
+    root = synthetic.generate_lfwa(tmp_path / "lfwa", 8, seed=0, progress=False)
+    monkeypatch.setenv("DMM_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(pipeline, "lfwa_root", lambda ctx, progress=True: root)
+    seen: dict[str, tuple] = {}
+
+    def would_train(cfg, train_set, valid_set, run_dir, *, update_set, init_from, progress):
+        seen[run_dir.name] = (cfg, train_set.versions, len(train_set), update_set.versions, len(update_set))
+        raise _Stop
+
+    monkeypatch.setattr(train, "train", would_train)
+    ctx = session.start("test", PRESET="smoke")
+    source = pipeline.Run("DMM-CNN-source", tmp_path / "source", pipeline.train_config(ctx), [])
+    finetune = presets.PRESETS["smoke"].finetune
+    for overrides in ({}, {"lfwa_train_versions": ("original",), "epochs": 2 * finetune["epochs"]}):
+        with pytest.raises(_Stop):
+            pipeline.ensure_finetuned_lfwa(ctx, source, progress=False, **overrides)
+    (paper_name, both), (one_name, original) = seen.items()
+    assert paper_name == "LFWA-from-DMM-CNN-source-" + pipeline.run_name(source.cfg.replace(**finetune)).rsplit("-")[-1]
+    assert one_name != paper_name, "a fine-tuning on other images is another run"
+    assert both[1] == both[3] == ("original", "deep-funneled") and both[0].lfwa_train_versions == both[1]
+    assert original[1] == original[3] == ("original",), "trained and updated (lambda, tau) on the originals only"
+    assert original[2] * 2 == both[2] and original[4] * 2 == both[4]
+    assert original[0].lfwa_train_versions == ("original",) and original[0].epochs == 2 * finetune["epochs"]
+    assert original[0].to_dict()["lfwa_train_versions"] == ["original"], "the run's saved config records it"
+    with pytest.raises(ValueError, match="lfwa_train_versions"):
+        TrainConfig(lfwa_train_versions=("original", "funneled"))
+    with pytest.raises(ValueError, match="lfwa_train_versions"):
+        TrainConfig(lfwa_train_versions="original")
 
 
 def test_the_collapse_warning_threshold_changes_no_result_and_no_run_name():

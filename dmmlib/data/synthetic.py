@@ -105,6 +105,7 @@ from dmmlib.data.synthetic_face import (
     LFW_FRAMING,
     LFW_FUNNELED_FRAMING,
     Appearance,
+    Framing,
     render,
     sample_appearance,
     sample_pose,
@@ -650,8 +651,6 @@ def generate_lfwa(
     if not 0 < train_fraction < 1:
         raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
     _check_geometry_strength(geometry_strength)
-    if not (np.isfinite(shift_jitter) and 0.0 <= shift_jitter <= 40.0):
-        raise ValueError(f"shift_jitter must be in [0, 40] pixels (2.5 = aligned as CelebA), got {shift_jitter}")
     noise_rates(label_noise, imbalance)  # checks both
     params = {"num_images": num_images, "seed": seed, "train_fraction": train_fraction, "label_noise": label_noise,
               "indices_format": indices_format, "imbalance": float(imbalance),

@@ -18,6 +18,10 @@ from dmmlib import metrics
 MAJORITY = "majority class"
 CEILING = "ceiling (best possible)"
 GAP = "gap to ceiling"
+#: The measures of :func:`per_attribute_differences` (points per attribute).
+PAPER_DIFFERENCE = "this run minus the paper's DMM-CNN"
+GAIN = "this run minus the majority class"
+SHORT = "this run minus the ceiling"
 
 
 def beside_bounds(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -122,3 +126,79 @@ def group_sentence(summary: pd.DataFrame) -> str:
         return text + (". On these measures the subjective attributes come out *better* here: raw accuracy ranked "
                        "the groups by their imbalance, not by how much the model learnt.")
     return text + ". The fairer measures disagree, so neither group is clearly easier here."
+
+
+# --------------------------------------------------------------------------------- per-attribute differences
+def per_attribute_differences(run: pd.DataFrame, paper_accuracy: pd.Series, *, real_data: bool) -> pd.DataFrame:
+    """What notebook 09 plots per attribute, in points (long: ``attribute``, ``group``, ``measure``, ``points``).
+
+    ``run``: a per-attribute table (:func:`dmmlib.metrics.attribute_table`, fractions, with ``group`` and, on
+    synthetic data, ``ceiling_accuracy``); ``paper_accuracy``: the paper's DMM-CNN per attribute, in %.
+
+    - Real CelebA (``real_data``): this run minus the paper's DMM-CNN (:data:`PAPER_DIFFERENCE`), a replication
+      check, attribute by attribute.
+    - Synthetic data: the paper's accuracies belong to another dataset, so their difference to this run measures
+      nothing. The run is set against its own data's bounds instead: its gain over always answering the majority
+      class (:data:`GAIN`: how much it learnt) and, when the generator's ceiling is known, its distance below the
+      ceiling (:data:`SHORT`, zero or negative: how much it left).
+    """
+    if real_data:
+        paper = paper_accuracy.reindex(run.index)
+        measures = {PAPER_DIFFERENCE: 100 * run["accuracy"] - paper}
+    else:
+        measures = {GAIN: 100 * (run["accuracy"] - run["majority_accuracy"])}
+        if "ceiling_accuracy" in run:
+            measures[SHORT] = 100 * (run["accuracy"] - run["ceiling_accuracy"])
+    frames = [pd.DataFrame({"attribute": run.index, "group": run["group"].to_numpy(), "measure": name,
+                            "points": values.to_numpy(dtype=float)})
+              for name, values in measures.items()]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def differences_title(differences: pd.DataFrame, label: str) -> str:
+    """The figure's title for ``differences`` (:func:`per_attribute_differences`) of the run called ``label``."""
+    if PAPER_DIFFERENCE in set(differences["measure"]):
+        return f"{label} minus the paper's DMM-CNN (CelebA), points"
+    return f"{label} against its own data's bounds, points"
+
+
+def differences_sentences(differences: pd.DataFrame, shown: int = 3) -> list[str]:
+    """What the figure of ``differences`` shows, in sentences chosen by the numbers.
+
+    Against the paper: on how many attributes the run is above, and the largest shortfalls. Against the bounds:
+    the attributes where the run does not beat the majority class (or that it beats it on every one), and which
+    group holds most of the summed distance to the ceiling.
+    """
+    out = []
+    by = {name: part.set_index("attribute") for name, part in differences.groupby("measure", sort=False)}
+    if PAPER_DIFFERENCE in by:
+        points = by[PAPER_DIFFERENCE]["points"].dropna()
+        below = points[points < 0].nsmallest(shown)
+        if below.empty:
+            out.append(f"This run is at or above the paper's DMM-CNN on all {len(points)} attributes.")
+        else:
+            out.append(f"This run is above the paper's DMM-CNN on {int((points > 0).sum())} of {len(points)} "
+                       "attributes; the largest shortfalls: " + ", ".join(f"{a} ({p:+.2f})" for a, p in below.items())
+                       + ".")  # fmt: skip
+    if GAIN in by:
+        gain = by[GAIN]["points"]
+        none = gain[gain <= 0].sort_values()
+        if none.empty:
+            out.append(f"The run beats the majority class on every one of the {len(gain)} attributes.")
+        else:
+            names = ", ".join(none.index[:2 * shown]) + (", ..." if len(none) > 2 * shown else "")
+            out.append(f"On {len(none)} of {len(gain)} attributes the run's accuracy is no better than always "
+                       f"answering the majority class ({names}).")  # fmt: skip
+    if SHORT in by:
+        short = -by[SHORT]["points"].clip(upper=0)
+        per_group = short.groupby(by[SHORT]["group"]).sum()
+        total = float(short.sum())
+        if total <= 0:
+            out.append("The run reaches the ceiling on every attribute.")
+        else:
+            group = str(per_group.idxmax())
+            out.append(f"The {group} attributes hold most of the distance to the ceiling: "
+                       f"{per_group[group]:.1f} of {total:.1f} points summed over attributes "
+                       f"({per_group[group] / total:.0%}); "
+                       + ", ".join(f"{a} ({p:.1f})" for a, p in short.nlargest(shown).items()) + " the largest.")
+    return out

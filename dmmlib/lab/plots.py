@@ -99,6 +99,30 @@ def accuracy_bars(table: pd.DataFrame, *, metric: str = "accuracy", hue: str = "
     return fig
 
 
+def difference_bars(differences: pd.DataFrame, *, title: str = "") -> plt.Figure:
+    """One panel per ``measure`` of a long table of per-attribute differences in points
+    (:func:`dmmlib.lab.bounds.per_attribute_differences`), bars coloured by attribute group, a line at zero."""
+    measures = list(dict.fromkeys(differences["measure"]))
+    fig, axes = plt.subplots(len(measures), 1, figsize=(12, 2.0 + 2.6 * len(measures)), sharex=True, squeeze=False)
+    handles: list[Any] = []
+    labels: list[str] = []
+    for ax, measure in zip(axes[:, 0], measures):
+        part = differences[differences["measure"] == measure]
+        sns.barplot(part, x="attribute", y="points", hue="group", ax=ax, dodge=False)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel("points")
+        ax.set_xlabel("")
+        ax.set_title(measure, fontsize=10)
+        ax.tick_params(axis="x", rotation=90)
+        handles, labels = ax.get_legend_handles_labels()
+        ax.get_legend().remove()
+    fig.suptitle(title, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(1.0, 0.955), ncol=len(labels), fontsize=9,
+               frameon=False)  # fmt: skip
+    return fig
+
+
 def line_panels(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str | None = None, title: str = "",
                 logy: bool = False, ylabels: Mapping[str, str] | None = None, **kwargs: Any) -> plt.Figure:
     """Lines of ``y`` against ``x`` per ``hue`` (and one panel per ``col``): the curves of Figs. 5-7.

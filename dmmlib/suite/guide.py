@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dmmlib.suite import manifest, paths, presets
 
@@ -20,6 +21,12 @@ PLAN_MARKER = "<!-- dmm: two-week plan -->"
 #: The key of ``suite.json`` under which ``make run`` records the runs it trained before the notebooks
 #: (:meth:`dmmlib.suite.pretrain.Pretraining.record`).
 TRAINED_BEFORE = "training before the notebooks"
+#: The metadata key of the header's display output (its value: the notebook's stem), by which the book finds the
+#: header in an executed copy and restates it with that copy's own run time (:func:`restamp_header`).
+HEADER_METADATA = "dmm_header"
+#: How a header names the run its machine time comes from: a running notebook can only know an earlier run; a
+#: book page knows the run it shows.
+LAST_RUN, THIS_RUN = "last measured run", "the run shown on this page"
 
 
 @dataclass(frozen=True)
@@ -83,8 +90,9 @@ def format_duration(seconds: float | None) -> str:
 def machine_seconds(preset: str, entry: manifest.NotebookEntry) -> float | None:
     """How long the machine took to run the notebook with ``preset``, if a run measured it (else None).
 
-    From ``build/executed/<preset>/suite.json`` (written by ``make run``), else from papermill's record in the
-    executed copy. A notebook papermill is running right now has no finished record and gives None.
+    From ``build/executed/<preset>/suite.json`` (written by ``make run``; each run there keeps the times of the
+    notebooks it did not run, :func:`merge_timings`), else from papermill's record in the executed copy. A notebook
+    papermill is running right now has no finished record of its own and falls back on suite.json.
     """
     folder = paths.executed_dir(preset)
     try:
@@ -93,12 +101,52 @@ def machine_seconds(preset: str, entry: manifest.NotebookEntry) -> float | None:
             return float(timings[entry.file])
     except (OSError, ValueError, AttributeError):
         pass
+    return copy_seconds(folder / entry.file)
+
+
+def copy_seconds(executed: Any) -> float | None:
+    """The run time papermill recorded in an executed notebook (a path or a loaded notebook), or None (no copy,
+    or papermill has not finished it)."""
     try:
-        record = json.loads((folder / entry.file).read_text(encoding="utf-8"))["metadata"]["papermill"]
-        duration = record.get("duration")
+        nb = json.loads(executed.read_text(encoding="utf-8")) if hasattr(executed, "read_text") else executed
+        duration = nb["metadata"]["papermill"].get("duration")
         return float(duration) if isinstance(duration, (int, float)) else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def page_seconds(preset: str, entry: manifest.NotebookEntry) -> float | None:
+    """The machine time of the executed copy a book page shows: papermill's record in that copy, else
+    :func:`machine_seconds`. The book uses it, so that each page and the instructor guide give the time of the run
+    the page was built from."""
+    own = copy_seconds(paths.executed_dir(preset) / entry.file)
+    return own if own is not None else machine_seconds(preset, entry)
+
+
+def merge_timings(previous: Any, ran: Mapping[str, float], trained: Mapping[str, Any] | None,
+                  order: Sequence[str]) -> tuple[dict[str, float], dict[str, Any] | None]:  # fmt: skip
+    """The ``notebooks`` times and :data:`TRAINED_BEFORE` record that ``suite.json`` keeps after a run.
+
+    ``previous``: the summary already there (or None); ``ran``: this run's times; ``trained``: this run's record
+    of runs trained before the notebooks (None when it trained none); ``order``: the manifest's files. A run of
+    some notebooks (``--only``, the book's test) replaces their times and keeps the others', so that a later header
+    of a notebook it did not run still finds that notebook's last time. An earlier training record keeps only the
+    notebooks this run did not time again (those it did are now timed with or without that training, as this run
+    says).
+    """
+    earlier = previous.get("notebooks", {}) if isinstance(previous, Mapping) else {}
+    times = {f: float(t) for f, t in (earlier.items() if isinstance(earlier, Mapping) else ())
+             if isinstance(t, (int, float)) and f in order}  # fmt: skip
+    times.update(ran)
+    merged = {f: times[f] for f in order if f in times}
+    if trained is not None:
+        return merged, dict(trained)
+    old = previous.get(TRAINED_BEFORE) if isinstance(previous, Mapping) else None
+    if not isinstance(old, Mapping) or not isinstance(old.get("seconds"), (int, float)):
+        return merged, None
+    stems = {f.removesuffix(".ipynb") for f in ran}
+    kept = [n for n in old.get("for notebooks", []) if n not in stems]
+    return merged, ({**old, "for notebooks": kept} if kept else None)
 
 
 def training_before(preset: str) -> dict | None:
@@ -121,9 +169,10 @@ def training_before_sentence(record: dict) -> str:
 
 # --------------------------------------------------------------------------------------------------- header
 def header_markdown(entry: manifest.NotebookEntry, preset: str, seconds: float | None,
-                    trained_before: dict | None = None) -> str:  # fmt: skip
+                    trained_before: dict | None = None, measured: str = LAST_RUN) -> str:  # fmt: skip
     """A notebook's header: its learning objectives, the student's minutes and the machine's time (and, for a
-    notebook whose runs ``make run`` trained beforehand, ``trained_before``: :func:`training_before`)."""
+    notebook whose runs ``make run`` trained beforehand, ``trained_before``: :func:`training_before`); ``measured``
+    names the run the time comes from (:data:`LAST_RUN` while a notebook runs, :data:`THIS_RUN` on a book page)."""
     lines = ["**Learning objectives.** After this notebook you can:", ""]
     lines += [f"{k}. {objective}." for k, objective in enumerate(entry.objectives, start=1)]
     student = (
@@ -132,7 +181,7 @@ def header_markdown(entry: manifest.NotebookEntry, preset: str, seconds: float |
     if seconds is None:
         machine = f"machine time with the `{preset}` preset not measured yet (the Prerequisites give an estimate)"
     else:
-        machine = f"the machine ran it in {format_duration(seconds)} with the `{preset}` preset (last measured run)"
+        machine = f"the machine ran it in {format_duration(seconds)} with the `{preset}` preset ({measured})"
         if trained_before and entry.stem in trained_before.get("for notebooks", []):
             machine += "; " + training_before_sentence(trained_before)
     lines += ["", f"**Time.** {student.capitalize()}; {machine}."]
@@ -140,9 +189,9 @@ def header_markdown(entry: manifest.NotebookEntry, preset: str, seconds: float |
 
 
 def header_text(entry: manifest.NotebookEntry, preset: str, seconds: float | None,
-                trained_before: dict | None = None) -> str:  # fmt: skip
+                trained_before: dict | None = None, measured: str = LAST_RUN) -> str:  # fmt: skip
     """The plain-text form of :func:`header_markdown` (for consoles and text-only front ends)."""
-    return header_markdown(entry, preset, seconds, trained_before).replace("**", "").replace("`", "")
+    return header_markdown(entry, preset, seconds, trained_before, measured).replace("**", "").replace("`", "")
 
 
 def header(notebook: str, preset: str) -> dict[str, str] | None:
@@ -157,6 +206,29 @@ def header(notebook: str, preset: str) -> dict[str, str] | None:
     seconds, before = machine_seconds(preset, entry), training_before(preset)
     return {"text/markdown": header_markdown(entry, preset, seconds, before),
             "text/plain": header_text(entry, preset, seconds, before)}
+
+
+def restamp_header(nb: Any, preset: str, seconds: float | None = None) -> bool:
+    """Restate the header of an executed notebook ``nb`` (the output :func:`dmmlib.suite.session.show_header`
+    marked with :data:`HEADER_METADATA`) with the machine time of that very run: ``seconds``, else papermill's
+    record in ``nb``. While it ran, the notebook could only show an earlier run's time, or none on a first run;
+    the book page shows this run, so its header gives this run's time. Returns whether it found a header to restate
+    (a copy without a finished papermill record, or without a header, is left as it is)."""
+    seconds = seconds if seconds is not None else copy_seconds(nb)
+    if seconds is None:
+        return False
+    before = training_before(preset)
+    found = False
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            stem = output.get("metadata", {}).get(HEADER_METADATA) if isinstance(output, Mapping) else None
+            entry = manifest.find(stem) if isinstance(stem, str) else None
+            if entry is None:
+                continue
+            output["data"] = {"text/markdown": header_markdown(entry, preset, seconds, before, THIS_RUN),
+                              "text/plain": header_text(entry, preset, seconds, before, THIS_RUN)}
+            found = True
+    return found
 
 
 # --------------------------------------------------------------------------------------------------- the guide

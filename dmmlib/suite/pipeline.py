@@ -9,7 +9,6 @@ two notebooks asking for the same run share it, and a changed setting never reus
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -38,8 +37,9 @@ _NOT_IN_KEY = frozenset({"device", "num_workers", "log_interval", "checkpoint_in
 #: run's key only when set to something else, so the runs cached before they existed keep their names. A field
 #: added later goes here when its default keeps the old behaviour (tests/test_presets.py pins some names).
 _KEY_ONLY_IF_CHANGED = frozenset({"flip_probability", "lfwa_crop_to_aspect", "aw_schedule", "aw_sample_size",
-                                  "trunk_widths", "final_lr_fraction"})  # fmt: skip
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in _KEY_ONLY_IF_CHANGED}
+                                  "trunk_widths", "final_lr_fraction", "lfwa_train_versions"})  # fmt: skip
+#: their defaults as :meth:`TrainConfig.to_dict` writes them (a tuple default becomes a list there)
+_DEFAULTS = {k: v for k, v in TrainConfig().to_dict().items() if k in _KEY_ONLY_IF_CHANGED}
 COMPLETE = "complete.json"
 #: marks a run whose training diverged (:class:`RunDiverged`); the evidence export reads it
 DIVERGED = evidence.DIVERGED_MARKER
@@ -84,19 +84,22 @@ def celeba_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = Fa
 
 
 def lfwa_split(ctx: Session, split: str, cfg: TrainConfig, *, train: bool = False) -> LFWA:
-    """One LFWA split (train: original + deep-funneled, the paper's protocol; test: original) with 68 landmarks:
-    the drawn ones of synthetic data, dlib's (detector path, cached in ``runs/<preset>/cache``) for real LFWA."""
+    """One LFWA split (train: the copies of ``cfg.lfwa_train_versions``, by default original + deep-funneled, the
+    paper's protocol; test: original) with 68 landmarks: the drawn ones of synthetic data, dlib's (detector path,
+    cached in ``runs/<preset>/cache``) for real LFWA."""
     from dmmlib.data import lfwa
 
     crop = cfg.lfwa_crop_to_aspect
     transform = (transforms.train_transform(cfg.input_size, cfg.flip_probability, crop_to_aspect=crop) if train
                  else transforms.eval_transform(cfg.input_size, crop_to_aspect=crop))  # fmt: skip
+    versions = cfg.lfwa_train_versions if split == "train" else None
     root = lfwa_root(ctx)
     if ctx.preset.data == "real":
         return LFWA(root, split, transform=transform, landmarks="build", landmark_cache_dir=ctx.run_dir / "cache",
-                    landmark_workers=provenance.usable_cores(), cache_mb=cfg.image_cache_mb)  # fmt: skip
+                    landmark_workers=provenance.usable_cores(), cache_mb=cfg.image_cache_mb,
+                    versions=versions)  # fmt: skip
     return LFWA(root, split, transform=transform, landmarks=lfwa.synthetic_landmarks(root),
-                cache_mb=cfg.image_cache_mb)  # fmt: skip
+                cache_mb=cfg.image_cache_mb, versions=versions)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------------ runs
@@ -285,11 +288,15 @@ def describe_aw(run: Run) -> str:
     return weighting_aw(saved["aw_schedule"], saved["aw_sample_size"], saved["aw_window"])
 
 
-def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True) -> Run:
-    """Fine-tune ``source`` on LFWA (FACTS §1): no validation set, so lambda and tau update on the training set."""
+def ensure_finetuned_lfwa(ctx: Session, source: Run, progress: bool = True, **overrides: Any) -> Run:
+    """Fine-tune ``source`` on LFWA (FACTS §1): no validation set, so lambda and tau update on the training set.
+
+    ``overrides`` change the fine-tuning's TrainConfig after the preset's ``finetune`` settings, and so its run
+    name: e.g. ``lfwa_train_versions=("original",)`` trains on the original images only, and ``epochs=`` keeps its
+    number of iterations equal to the paper protocol's (exercise 08.1)."""
     from dmmlib import train
 
-    cfg = source.cfg.replace(**ctx.preset.finetune)
+    cfg = source.cfg.replace(**{**ctx.preset.finetune, **overrides})
     name = f"LFWA-from-{source.name}-{run_name(cfg).rsplit('-', 1)[1]}"
 
     def train_run(run_dir: Path) -> Any:

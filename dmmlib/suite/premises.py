@@ -303,7 +303,8 @@ def effects(values: pd.DataFrame, premise: Premise, condition: str) -> dict[str,
         return {"n": 0, "mean": math.nan, "sd": math.nan, "ci_low": math.nan, "ci_high": math.nan,
                 "p_value": math.nan, "seeds": [], "per_seed": []}  # fmt: skip
     wide = wide.dropna(subset=[with_label, without_label])
-    out = stats.paired_interval(100 * wide[with_label].to_numpy(), 100 * wide[without_label].to_numpy())
+    out: dict[str, Any] = dict(stats.paired_interval(100 * wide[with_label].to_numpy(),
+                                                     100 * wide[without_label].to_numpy()))
     out["seeds"] = [int(s) for s in wide.index]
     out["per_seed"] = [float(x) for x in 100 * (wide[with_label] - wide[without_label])]
     return out

@@ -12,6 +12,7 @@ On a multi-core CPU the runs of notebooks 05-07 are trained first, several at on
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import time
@@ -77,10 +78,14 @@ def run_suite(
         timings[entry.file] = round(time.perf_counter() - start, 1)
         print(f"    done in {timings[entry.file]:.1f} s -> {target}", flush=True)
 
+    # the notebooks this run did not run keep their last times (a header reads them: guide.machine_seconds)
+    known, before = guide.merge_timings(_read_summary(out_dir / "suite.json"), timings,
+                                        trained.record() if trained else None, [e.file for e in manifest.load()])
     summary = {
         "preset": name,
-        "notebooks": timings,
-        **({guide.TRAINED_BEFORE: trained.record()} if trained else {}),
+        "notebooks": known,
+        "this run": list(timings),
+        **({guide.TRAINED_BEFORE: before} if before else {}),
         "total_seconds": round(sum(timings.values()) + (trained.seconds if trained else 0.0), 1),
         "provenance": provenance.record(preset=name, dataset=presets.PRESETS[name].description, seed=None),
     }
@@ -90,6 +95,15 @@ def run_suite(
     print(f"Executed notebooks: {out_dir}")
     print(f"Artefacts (datasets, checkpoints, results): {paths.runs_dir(name)}")
     return out_dir
+
+
+def _read_summary(path: Path) -> dict | None:
+    """The ``suite.json`` an earlier run wrote, or None (none, or unreadable: then this run's times alone)."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 def build_book(preset: str = presets.AUTO, data_dir: str = "", lfwa_dir: str = "") -> Path:

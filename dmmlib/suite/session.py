@@ -113,7 +113,8 @@ def show_header(notebook: str, preset: str) -> bool:
     bundle = guide.header(notebook, preset)
     if bundle is None:
         return False
-    display(bundle, raw=True)
+    # marked, so that the book can restate it with the time of the run its page shows (guide.restamp_header)
+    display(bundle, raw=True, metadata={guide.HEADER_METADATA: notebook})
     return True
 
 

@@ -34,15 +34,36 @@ STORED_STUDIES: dict[str, str] = {"teach": "evidence-teach"}
 RECORD_REFERENCES: dict[str, str] = {"05": "DMM-CNN", "06": "Baseline", "07": "ours"}
 
 
-def check_study_parameters(sweeps: Any, seeds: Any) -> None:
-    """Notebook 11's SWEEP and SEEDS, checked before any work (a clear message naming the parameter)."""
+def check_study_parameters(sweeps: Any, seeds: Any, preset: str | None = None) -> None:
+    """Notebook 11's SWEEP and SEEDS, checked before any work (a clear message naming the parameter).
+
+    ``SEEDS`` sets the seeds of the sweep the notebook trains itself (:data:`STUDY_PLANS`, given no ``SWEEP``). With
+    ``preset`` given, a ``SEEDS`` that nothing would use, because the study reads finished sweeps or a stored
+    record whose seeds are fixed, is refused with the ways to get more seeds, instead of being silently ignored.
+    """
     if not isinstance(sweeps, str):
         raise ValueError(f"parameter SWEEP must name sweeps as text (e.g. 'table1-seeds'), got {sweeps!r}")
-    for name in (n.strip() for n in sweeps.split(",") if n.strip()):
+    names = [n.strip() for n in sweeps.split(",") if n.strip()]
+    for name in names:
         if not sweep._NAME.match(name):
             raise ValueError(f"parameter SWEEP: {name!r} is not a sweep name (letters, digits, '.', '_', '-')")
     if seeds == 1:
         raise ValueError("parameter SEEDS must be 0 (the preset's plan) or at least 2: an interval needs two seeds")
+    if preset is None or not seeds or (not names and preset in STUDY_PLANS):
+        return
+    if names:
+        reads = f"the sweeps named in SWEEP ({', '.join(names)}), whose seeds their specs fixed"
+    elif preset in STORED_STUDIES:
+        reads = f"the repository's stored record evidence/{STORED_STUDIES[preset]}/, whose seeds are fixed"
+    else:
+        reads = f"the finished {preset} sweeps under build/sweeps/, whose seeds their specs fixed"
+    live = ", ".join(sorted(STUDY_PLANS))
+    raise ValueError(
+        f"parameter SEEDS={seeds}: only the seed sweep this notebook trains itself takes a number of seeds, and with "
+        f"preset {preset} it trains none: it reads {reads}. For more seeds, run it with PRESET={live!r} and SWEEP "
+        f"empty (it trains its sweep live, keeping the seeds it has), or run a sweep with more seeds "
+        f"(`make sweep SPEC=sweeps/table1-seeds.yml`, its grid's SEED list) and pass its name as SWEEP with SEEDS=0."
+    )
 
 
 def finished_sweeps(preset: str) -> list[str]:

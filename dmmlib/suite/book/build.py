@@ -94,14 +94,18 @@ def progress_bar_text(model_id: str, states: Mapping[str, Any]) -> str | None:
     return f"{left}|{right}".strip()
 
 
-def prepare_notebook(source: Path, target: Path) -> None:
+def prepare_notebook(source: Path, target: Path, preset: str | None = None) -> None:
     """Copy an executed notebook for the static book: widget views become text, widget state is dropped.
 
     Widget views need ipywidgets' JavaScript (from a CDN) and a live kernel; a static page can do neither. A
     tqdm progress bar becomes its final line (read from the saved widget state); any other widget, a note. The
-    results a notebook saved (:data:`dmmlib.suite.provenance.RESULTS_MIME`) become their line of text.
+    results a notebook saved (:data:`dmmlib.suite.provenance.RESULTS_MIME`) become their line of text. With
+    ``preset`` (the preset the copy ran with), the header states the machine time of the run the page shows
+    (:func:`dmmlib.suite.guide.restamp_header`) instead of the earlier run's the notebook could see while it ran.
     """
     nb = nbformat.read(source, as_version=4)
+    if preset is not None:
+        course_guide.restamp_header(nb, preset)
     saved = nb.metadata.pop("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     states = saved.get("state", {}) if isinstance(saved, dict) else {}
     for cell in nb.cells:
@@ -131,7 +135,7 @@ def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
     for entry in entries:
         copy = paths.executed_dir(preset) / entry.file
         if copy.is_file():
-            prepare_notebook(copy, src / "notebooks" / entry.file)
+            prepare_notebook(copy, src / "notebooks" / entry.file, preset)
             stems.append(entry.stem)
     results = report.load_results(preset)
     suite_json = paths.executed_dir(preset) / "suite.json"
@@ -150,7 +154,9 @@ def stage(preset: str, src: Path | None = None) -> tuple[Path, list[str]]:
     (src / f"{REPORT_STEM}.md").write_text(page, encoding="utf-8")
     guide = src / f"{GUIDE_STEM}.md"
     if guide.is_file():
-        guide.write_text(course_guide.render_guide(guide.read_text(encoding="utf-8"), preset, entries), encoding="utf-8")
+        times = {e.file: course_guide.page_seconds(preset, e) for e in entries}  # the runs the pages show
+        guide.write_text(course_guide.render_guide(guide.read_text(encoding="utf-8"), preset, entries, times),
+                         encoding="utf-8")  # fmt: skip
     toc_data = toc(stems, guide=guide.is_file())
     (src / "_toc.yml").write_text(yaml.safe_dump(toc_data, sort_keys=False), encoding="utf-8")
     return src, stems

@@ -356,7 +356,7 @@ def render(
         lines += ["Notebooks rendered in this book: " + ", ".join(f"`{s}`" for s in executed) + ".", ""]
     if suite_summary and isinstance(suite_summary.get("notebooks"), dict):
         rows = [{"notebook": k, "seconds": v} for k, v in suite_summary["notebooks"].items()]
-        lines += ["Run times of the last `dmmlib.suite` run:", "", markdown_table(rows)]
+        lines += ["Run times of each notebook's last run by `dmmlib.suite run`:", "", markdown_table(rows)]
     if results:
         lines += ["Provenance of each results file:", "", *_provenance_lines(results)]
     else:
