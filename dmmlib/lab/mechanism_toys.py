@@ -111,7 +111,7 @@ def landmark_toy(seeds: Sequence[int] = SEEDS, few: int = 20, many: int = 3000, 
                     shared, head, aux_head = nn.Linear(dims, factors), nn.Linear(factors, attributes), nn.Linear(factors, landmarks)
                     model = nn.ModuleList([shared, head, aux_head])
 
-                    def loss(weight=weight, shared=shared, head=head, aux_head=aux_head):
+                    def loss(weight=weight, shared=shared, head=head, aux_head=aux_head, x=x, y=y, aux=aux):
                         h = shared(x)
                         return ((head(h) - y) ** 2).mean() + weight * ((aux_head(h) - aux) ** 2).mean()
 
@@ -171,7 +171,7 @@ def spp_toy(seeds: Sequence[int] = SEEDS, n_train: int = 200, steps: int = 80) -
                 for arm, levels in (("with", 2), ("without", 1)):
                     torch.manual_seed(seed)
                     net = TinyPoolNet(levels)
-                    _fit(net, lambda net=net: ((net(x) - y) ** 2).mean(), steps, lr=0.03)
+                    _fit(net, lambda net=net, x=x, y=y: ((net(x) - y) ** 2).mean(), steps, lr=0.03)
                     with torch.no_grad():
                         scores[arm] = float((torch.sign(net(tx)) == ty).float().mean())
                 rows.append({"seed": seed, "condition": condition, **scores})
