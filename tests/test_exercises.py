@@ -97,13 +97,14 @@ def test_dwa_check_rejects_weights_without_the_k_factor():
         checks.check_dwa_weights(lambda older, last, t: torch.softmax(last / older / t, 0))
 
 
-def test_checkers_pass_on_the_library_itself():
+def test_checkers_pass_on_the_library_itself_when_it_is_within_reach():
     from dmmlib import metrics, spp
     from dmmlib.landmarks import schema as landmark_schema
 
-    assert checks.check_flip_landmarks(landmark_schema.flip_pixels)
-    assert checks.check_spp(lambda x, levels: spp.SpatialPyramidPooling(levels)(x))
-    assert checks.check_fp_fn_counts(metrics.false_positive_negative_counts)
+    assert checks.check_flip_landmarks(landmark_schema.flip_pixels, by_hand=False)
+    assert checks.check_spp(lambda x, levels: spp.SpatialPyramidPooling(levels)(x), by_hand=False)
+    assert checks.check_fp_fn_counts(metrics.false_positive_negative_counts, by_hand=False)
+    assert checks.check_algorithm1_update(checks._trainer_update, by_hand=False)
 
 
 def test_group_means_check_rejects_a_mean_of_group_means():
@@ -125,3 +126,97 @@ def test_paired_interval_check_rejects_the_normal_quantile():
 
     with pytest.raises(checks.ExerciseFailed, match="Student"):
         checks.check_paired_interval(normal_interval)
+
+
+# --- written by hand: an answer that calls the library's own function fails; the library works again after
+def _delegating_answers():
+    """checker -> an answer that hands the exercise to the library (or scikit-learn, pandas) in a call."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from dmmlib import losses, metrics, spp, thresholds, weighting
+    from dmmlib.landmarks import schema as landmark_schema
+    from dmmlib.suite import stats
+
+    def dynamic(previous, current):
+        scheme = weighting.DynamicWeighting(len(previous))
+        scheme.update(previous)
+        return scheme.update(current)
+
+    def eq6(tau, fp, fn, v, epoch, gamma):
+        scheme = thresholds.AdaptiveThresholds(len(tau), gamma=gamma)
+        scheme.tau = tau.clone()
+        return scheme.update(fp, fn, v, epoch)
+
+    def dwa(older, last, temperature):
+        scheme = weighting.DWAWeighting(len(older), temperature=temperature)
+        scheme.update(older)
+        return scheme.update(last)
+
+    def group_means(table):
+        means = metrics.mean_table(table)
+        return {group: float(means.loc[group, "accuracy"]) for group in ("all", "objective", "subjective")}
+
+    def paired(a, b, confidence):
+        found = stats.paired_interval(a, b, confidence)
+        return found["mean"], found["ci_low"], found["ci_high"]
+
+    return [
+        (checks.check_flip_landmarks, landmark_schema.flip_pixels),
+        (checks.check_flip_landmarks, lambda p, w: landmark_schema.flip_pixels(p, w)),
+        (checks.check_spp, lambda x, levels: spp.SpatialPyramidPooling(levels)(x)),
+        (checks.check_dynamic_weights, dynamic),
+        (checks.check_dynamic_weights, lambda before, now: weighting.dynamic_weights(now, before)),
+        (checks.check_threshold_update, eq6),
+        (checks.check_fp_fn_counts, metrics.false_positive_negative_counts),
+        (checks.check_balanced_accuracy, lambda p, y: np.array([balanced_accuracy_score(y[:, k], p[:, k])
+                                                                for k in range(y.shape[1])])),  # fmt: skip
+        (checks.check_dwa_weights, dwa),
+        (checks.check_group_means, group_means),
+        (checks.check_paired_interval, paired),
+        (checks.check_algorithm1_update, checks._trainer_update),
+        (checks.check_masked_landmark_loss, lambda p, y, ph: losses.landmark_loss(p, y, mask=~ph)),
+    ]
+
+
+@pytest.mark.parametrize("number", range(13))
+def test_a_delegating_answer_passes_only_while_the_library_is_within_reach(number):
+    from sklearn.metrics import balanced_accuracy_score
+
+    from dmmlib import metrics
+
+    answers = _delegating_answers()
+    assert len(answers) == 13
+    checker, answer = answers[number]
+    assert checker(answer, by_hand=False), "the answer is right: only reaching the library is refused"
+    with pytest.raises(checks.OutOfReach, match="write it yourself"):
+        checker(answer)
+    # restored: the library (and what the next cells of a notebook call) works again
+    assert balanced_accuracy_score([1, -1, 1], [1, -1, -1]) == 0.75
+    fp, _ = metrics.false_positive_negative_counts(torch.tensor([[0.5]]), torch.tensor([[-1]]), 0.0)
+    assert fp.tolist() == [1]
+    assert checker(answer, by_hand=False)
+
+
+def test_every_out_of_reach_name_resolves_to_python_functions():
+    import importlib.util
+
+    for checker, targets in checks.OUT_OF_REACH.items():
+        for target in targets:
+            module = target.partition(":")[0]
+            if importlib.util.find_spec(module.split(".")[0]) is None:
+                continue  # an optional package not installed (statsmodels): a student cannot call it either
+            assert checks._functions(target), f"{checker}: {target} names no function"
+    assert set(checks.OUT_OF_REACH) >= {name for name in dir(checks) if name.startswith("check_")}
+
+
+def test_the_library_is_restored_when_the_students_function_raises():
+    from dmmlib import losses
+
+    code = losses.landmark_loss.__code__
+
+    def crashing(pred, target, placeholder):
+        raise ZeroDivisionError("a bug of the student's")
+
+    with pytest.raises(ZeroDivisionError):
+        checks.check_masked_landmark_loss(crashing)
+    assert losses.landmark_loss.__code__ is code

@@ -8,12 +8,28 @@ Every checker takes ``seed`` and ``cases``: it runs its fixed, hand-made cases, 
 from ``seed``. A notebook calls a checker with the defaults (the visible checks); the nbgrader course
 (:mod:`dmmlib.suite.course`) adds a hidden call with another seed and more cases, so a solution written to the
 visible cases alone does not pass.
+
+**Written by hand.** An exercise asks for a computation that the library (or scikit-learn) already has:
+Eq. 1 with a mask is ``losses.landmark_loss(..., mask=...)``, balanced accuracy is
+``balanced_accuracy_score``. While a checker runs the student's function, those functions are out of reach
+(:data:`OUT_OF_REACH`, per checker): each raises :class:`OutOfReach` ("this exercise asks you to write it
+yourself") wherever it is called from, under any name the student imported it by, and gets its own code back
+as soon as the student's function returns (also when it raised). The checker's own references run outside
+those calls, so they are unaffected. ``by_hand=False`` lifts this, to check the library itself against a
+checker. The names are strings resolved when a checker runs (a module that cannot be imported is skipped: a
+student cannot call it either); they are not imports of this module, which is why ``dmmlib.suite`` functions
+may stand among them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import functools
+import importlib
+import types
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec
 
 import numpy as np
 import torch
@@ -27,11 +43,118 @@ class ExerciseFailed(AssertionError):
     """The student's function disagrees with the reference (or is not written yet)."""
 
 
-def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+class OutOfReach(ExerciseFailed):
+    """The student's function called a library function that already does what the exercise asks."""
+
+
+#: per checker, the functions (``module:qualified.name``) that already do what its exercise asks: out of reach
+#: while the checker runs the student's function (filled by :func:`_written_by_hand`)
+OUT_OF_REACH: dict[str, tuple[str, ...]] = {}
+#: the out-of-reach names of the checkers now running (innermost last)
+_RUNNING: list[tuple[str, ...]] = []
+_P = ParamSpec("_P")
+
+
+def shown_name(target: str) -> str:
+    """``dmmlib.metrics:balanced_accuracy`` -> ``dmmlib.metrics.balanced_accuracy``, as a student types it."""
+    return target.replace(":", ".")
+
+
+def _functions(target: str) -> list[types.FunctionType]:
+    """The Python functions behind ``module:qualified.name``: the function and every function it wraps
+    (``__wrapped__``, as scikit-learn's parameter validation does); [] when the module cannot be imported."""
+    module_name, _, qualified = target.partition(":")
     try:
-        return fn(*args)
+        found: Any = importlib.import_module(module_name)
+    except ImportError:
+        return []
+    for part in qualified.split("."):
+        found = getattr(found, part)  # a stale name is an error of OUT_OF_REACH, not of the student
+    found = getattr(found, "__func__", found)  # a classmethod or staticmethod
+    chain = []
+    while isinstance(found, types.FunctionType):
+        chain.append(found)
+        found = getattr(found, "__wrapped__", None)
+    if not chain:
+        raise TypeError(f"{shown_name(target)} is not a Python function; it cannot be put out of reach")
+    return chain
+
+
+@functools.cache
+def _raising_code(free_variables: int, target: str, exercise: str) -> types.CodeType:
+    """The code of a function that raises :class:`OutOfReach` for ``target``; it takes any arguments and has
+    as many free variables as the function whose code it replaces (Python requires that of ``__code__``)."""
+    names = [f"_free{k}" for k in range(free_variables)]
+    message = (f"{exercise}: this exercise asks you to write it yourself - {shown_name(target)} is out of "
+               "reach while the checks run (calling it raises this error). Compute it in your own code; the "
+               "exercise's text and the hints say how.")  # fmt: skip
+    refer = ["        if args is None:  # never: it only refers to the free variables",
+             f"            {', '.join(names)}"]
+    source = "\n".join([
+        "def _outer():",
+        *[f"    {name} = None" for name in names],
+        "    def out_of_reach(*args, **kwargs):",
+        *(refer if names else []),
+        f"        raise __import__('dmmlib.lab.checks', fromlist=['OutOfReach']).OutOfReach({message!r})",
+        "    return out_of_reach",
+    ])  # fmt: skip
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<out of reach: {shown_name(target)}>", "exec"), namespace)
+    return namespace["_outer"]().__code__
+
+
+@contextmanager
+def out_of_reach(targets: tuple[str, ...], exercise: str) -> Iterator[None]:
+    """Within the block, every function of ``targets`` raises :class:`OutOfReach`; their code is restored
+    after it, whatever happens in it."""
+    swapped: list[tuple[types.FunctionType, types.CodeType]] = []
+    try:
+        for target in targets:
+            for function in _functions(target):
+                if any(function is done for done, _ in swapped):
+                    continue
+                code = function.__code__
+                function.__code__ = _raising_code(len(code.co_freevars), target, exercise)
+                swapped.append((function, code))
+        yield
+    finally:
+        for function, code in reversed(swapped):
+            function.__code__ = code
+
+
+def _written_by_hand(*targets: str) -> Callable[[Callable[_P, bool]], Callable[_P, bool]]:
+    """Register ``targets`` as the functions a checker's exercise asks the student to write
+    (:data:`OUT_OF_REACH`); the checker then puts them out of reach while it runs the student's function,
+    unless called with ``by_hand=False``."""
+
+    def decorate(checker: Callable[_P, bool]) -> Callable[_P, bool]:
+        OUT_OF_REACH[checker.__name__] = targets
+
+        @functools.wraps(checker)
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> bool:
+            _RUNNING.append(targets if kwargs.get("by_hand", True) else ())
+            try:
+                return checker(*args, **kwargs)
+            finally:
+                _RUNNING.pop()
+
+        return run
+
+    return decorate
+
+
+def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """The student's function on one case, with the running checker's library functions out of reach.
+    Warnings the student's code raises are not shown: nbgrader gives no points to a test cell that writes to
+    stderr."""
+    try:
+        with out_of_reach(_RUNNING[-1] if _RUNNING else (), name), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args)
     except NotImplementedError:
         raise ExerciseFailed(f"{name}: not done yet - replace the `raise NotImplementedError` with your code") from None
+    except OutOfReach as error:
+        raise OutOfReach(str(error)) from None
 
 
 def _as_numpy(value: Any) -> np.ndarray:
@@ -68,9 +191,9 @@ def _positive(rng: np.random.Generator, size: int, low: float = 0.05, high: floa
     return torch.as_tensor(rng.uniform(low, high, size), dtype=torch.float32)
 
 
-def check_flip_landmarks(
-    flip_landmarks: Callable[[np.ndarray, int], np.ndarray], *, seed: int = 0, cases: int = 2
-) -> bool:
+@_written_by_hand("dmmlib.landmarks.schema:flip_pixels", "dmmlib.landmarks.schema:flip_normalised")
+def check_flip_landmarks(flip_landmarks: Callable[[np.ndarray, int], np.ndarray], *, seed: int = 0,
+                         cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``flip_landmarks(points (68, 2) in pixels, width) -> points of the mirrored image``."""
     name = "flip_landmarks"
     fixed = np.random.default_rng(0)
@@ -92,7 +215,9 @@ def check_flip_landmarks(
     return _passed(name, len(examples) + 1)
 
 
-def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor], *, seed: int = 0, cases: int = 2) -> bool:
+@_written_by_hand("dmmlib.spp:SpatialPyramidPooling.forward")
+def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor], *, seed: int = 0, cases: int = 2,
+              by_hand: bool = True) -> bool:  # fmt: skip
     """``spp(feature_map (B, C, H, W), levels) -> (B, C * sum_{k=1..levels} k*k)``, level by level."""
     name = "spp"
     generator = torch.Generator().manual_seed(0)
@@ -113,9 +238,9 @@ def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor], *, seed: int = 0
     return _passed(name, len(shapes))
 
 
-def check_dynamic_weights(
-    dynamic_weights: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0, cases: int = 2
-) -> bool:
+@_written_by_hand("dmmlib.weighting:dynamic_weights", "dmmlib.weighting:DynamicWeighting.update")
+def check_dynamic_weights(dynamic_weights: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *,
+                          seed: int = 0, cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``dynamic_weights(previous_losses, current_losses) -> lambda`` (Eq. 4)."""
     name = "dynamic_weights (Eq. 4)"
     examples = [
@@ -136,7 +261,9 @@ def check_dynamic_weights(
     return _passed(name, len(examples))
 
 
-def check_threshold_update(update: Callable[..., torch.Tensor], *, seed: int = 0, cases: int = 2) -> bool:
+@_written_by_hand("dmmlib.thresholds:AdaptiveThresholds.update")
+def check_threshold_update(update: Callable[..., torch.Tensor], *, seed: int = 0, cases: int = 2,
+                           by_hand: bool = True) -> bool:  # fmt: skip
     """``update(tau, false_positives, false_negatives, num_samples, epoch, gamma) -> new tau`` (Eq. 6)."""
     name = "threshold update (Eq. 6)"
     examples = [
@@ -160,8 +287,9 @@ def check_threshold_update(update: Callable[..., torch.Tensor], *, seed: int = 0
     return _passed(name, len(examples))
 
 
+@_written_by_hand("dmmlib.metrics:false_positive_negative_counts")
 def check_fp_fn_counts(counts: Callable[..., tuple[torch.Tensor, torch.Tensor]], *, seed: int = 0,
-                       cases: int = 2) -> bool:  # fmt: skip
+                       cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``counts(outputs (N, J), targets (N, J) in +1/-1, tau (J,)) -> (false_positives, false_negatives)``."""
     name = "false positive / negative counts"
     outputs = torch.tensor([[0.5, -0.2], [0.0, 0.3], [-0.7, 0.9], [0.1, 0.1]])
@@ -189,8 +317,9 @@ def check_fp_fn_counts(counts: Callable[..., tuple[torch.Tensor, torch.Tensor]],
     return _passed(name, len(examples))
 
 
+@_written_by_hand("dmmlib.metrics:balanced_accuracy", "sklearn.metrics:balanced_accuracy_score")
 def check_balanced_accuracy(balanced_accuracy: Callable[[np.ndarray, np.ndarray], np.ndarray], *, seed: int = 0,
-                            cases: int = 2) -> bool:  # fmt: skip
+                            cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``balanced_accuracy(predictions (N, J), labels (N, J), both +1/-1) -> (J,)``."""
     from sklearn.metrics import balanced_accuracy_score
 
@@ -216,8 +345,9 @@ def check_balanced_accuracy(balanced_accuracy: Callable[[np.ndarray, np.ndarray]
     return _passed(name, len(examples))
 
 
+@_written_by_hand("dmmlib.weighting:DWAWeighting.update")
 def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor], *, seed: int = 0,
-                      cases: int = 2) -> bool:  # fmt: skip
+                      cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``dwa_weights(loss_two_epochs_ago, loss_last_epoch, temperature) -> lambda`` (DWA, Liu et al. 2019)."""
     name = "DWA weights"
     examples = [
@@ -238,7 +368,9 @@ def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float],
     return _passed(name, len(examples))
 
 
-def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: int = 0, cases: int = 2) -> bool:
+@_written_by_hand("dmmlib.metrics:mean_table")
+def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: int = 0, cases: int = 2,
+                      by_hand: bool = True) -> bool:  # fmt: skip
     """``group_means(table) -> {"all": ..., "objective": ..., "subjective": ...}`` mean accuracy per group.
 
     ``table`` has one row per attribute with columns ``group`` and ``accuracy`` (as ``metrics.attribute_table``).
@@ -270,8 +402,10 @@ def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: i
     return _passed(name, 3 * len(tables))
 
 
+@_written_by_hand("dmmlib.suite.stats:paired_interval", "dmmlib.suite.stats:interval",
+                  "scipy.stats:ttest_rel", "scipy.stats:ttest_1samp")
 def check_paired_interval(paired_interval: Callable[[np.ndarray, np.ndarray, float], tuple[float, float, float]],
-                          *, seed: int = 0, cases: int = 2) -> bool:  # fmt: skip
+                          *, seed: int = 0, cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``paired_interval(a, b, confidence) -> (mean, low, high)``: the Student-t confidence interval of the mean
     paired difference ``a - b`` (one value per seed for two runs)."""
     from scipy import stats
@@ -389,8 +523,11 @@ def _copy_case(case: dict[str, Any]) -> dict[str, Any]:
     return {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in case.items()}
 
 
+@_written_by_hand("dmmlib.train:_Trainer.update", "dmmlib.lab.checks:_trainer_update",
+                  "dmmlib.thresholds:AdaptiveThresholds.update", "dmmlib.weighting:dynamic_weights",
+                  "dmmlib.weighting:DynamicWeighting.update")
 def check_algorithm1_update(update: Callable[[dict[str, Any]], tuple[Any, Any]], *, seed: int = 0,
-                            cases: int = 3) -> bool:  # fmt: skip
+                            cases: int = 3, by_hand: bool = True) -> bool:  # fmt: skip
     """``update(state) -> (new_tau, new_lambda)``: one update of Algorithm 1 (Eq. 6, then Eq. 4), checked against
     the trainer's own update on the same state (see :func:`algorithm1_cases` for the keys of ``state``)."""
     name = "Algorithm 1 update"
@@ -455,8 +592,9 @@ def collapse_history(rng: np.random.Generator, threshold: float, kind: str) -> t
     return history, at["iteration"], [name for name, w in zip(ATTRIBUTES, at["lambda"]) if w < threshold]
 
 
+@_written_by_hand()  # the library has no function that finds a collapse
 def check_collapse(collapse: Callable[[list[dict[str, Any]], float], tuple[Any, Any]], *, seed: int = 0,
-                   cases: int = 3) -> bool:  # fmt: skip
+                   cases: int = 3, by_hand: bool = True) -> bool:  # fmt: skip
     """``collapse(history, threshold) -> (iteration, attributes)``: where Eq. 4 collapses in a training history.
 
     The collapse starts at the first update from which the mean lambda stays below ``threshold`` to the end of
@@ -491,8 +629,9 @@ def check_collapse(collapse: Callable[[list[dict[str, Any]], float], tuple[Any, 
     return _passed(name, max(cases, 1), "the known answers")
 
 
+@_written_by_hand("dmmlib.losses:landmark_loss")
 def check_masked_landmark_loss(masked_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor], *,
-                               seed: int = 0, cases: int = 3) -> bool:  # fmt: skip
+                               seed: int = 0, cases: int = 3, by_hand: bool = True) -> bool:  # fmt: skip
     """``masked_loss(pred (B, 2T), target (B, 2T), placeholder (B,) bool) -> scalar``: Eq. 1 over the images whose
     landmarks are measurements, checked against :func:`dmmlib.losses.landmark_loss` with its mask."""
     name = "Eq. 1 with placeholders masked"
@@ -518,3 +657,4 @@ def check_masked_landmark_loss(masked_loss: Callable[[torch.Tensor, torch.Tensor
         where = f"case {number} ({int(placeholder.sum())} of {len(placeholder)} images are placeholders)"
         _compare(name, where, got, expected, hint, atol=1e-6)
     return _passed(name, len(examples))
+
