@@ -162,7 +162,7 @@ def test_nbgrader_grades_solutions_full_stubs_zero_and_a_subtle_mistake_partiall
     target.write_text(json.dumps({"notebook": NOTEBOOK, "marks": marks, "seconds": round(seconds)}, indent=1))
 
     score, full = marks["solutions"]
-    assert full == 10 and score == full
+    assert full == 13 and score == full
     assert marks["stubs"] == (0.0, full)
     assert 0 < marks["wrong"][0] < full
     assert marks["wrong"][0] == full - course.POINTS["check_algorithm1_update"]
@@ -197,5 +197,8 @@ def test_the_answer_key_answers_every_open_prompt_and_the_method_exercises():
     assert asked, "no open prompts found"
     assert asked - answered == set(), f"prompts without an answer in {ANSWER_KEY.name}"
     assert answered - asked == set(), f"answers to prompts that no notebook asks in {ANSWER_KEY.name}"
-    for name in ("algorithm1_update", "collapse_point", "masked_landmark_loss"):
-        assert re.search(rf"^### 04 exercise `{name}`", text, flags=re.M), f"no answer for {name}"
+    method = [("04", "algorithm1_update"), ("04", "collapse_point"), ("04", "masked_landmark_loss"),
+              ("04", "smoothed_weights"), ("04", "threshold_choice"), ("05", "landmark_share"),
+              ("11", "holm_verdicts")]  # fmt: skip
+    for notebook, name in method:
+        assert re.search(rf"^### {notebook} exercise `{name}`", text, flags=re.M), f"no answer for {name}"

@@ -47,7 +47,11 @@ from dmmlib.suite import exercises, manifest, paths
 
 COURSE_ID = "dmm-cnn"
 #: points of an exercise by its checker; the exercises about the method weigh more than a formula typed in
-POINTS: dict[str, int] = {"check_algorithm1_update": 3, "check_collapse": 2, "check_masked_landmark_loss": 2}
+POINTS: dict[str, int] = {
+    "check_algorithm1_update": 3, "check_collapse": 2, "check_masked_landmark_loss": 2,
+    "check_threshold_choice": 3, "check_smoothed_weights": 2, "check_landmark_share": 3,
+    "check_holm_verdicts": 3,
+}  # fmt: skip
 DEFAULT_POINTS = 1
 #: random cases of each hidden check (the visible checks keep the checker's defaults)
 HIDDEN_CASES = 20
