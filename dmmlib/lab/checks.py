@@ -8,12 +8,29 @@ Every checker takes ``seed`` and ``cases``: it runs its fixed, hand-made cases, 
 from ``seed``. A notebook calls a checker with the defaults (the visible checks); the nbgrader course
 (:mod:`dmmlib.suite.course`) adds a hidden call with another seed and more cases, so a solution written to the
 visible cases alone does not pass.
+
+**Written by hand.** An exercise asks for a computation that the library (or scikit-learn) already has:
+Eq. 1 with a mask is ``losses.landmark_loss(..., mask=...)``, balanced accuracy is
+``balanced_accuracy_score``. While a checker runs the student's function, those functions are out of reach
+(:data:`OUT_OF_REACH`, per checker): each raises :class:`OutOfReach` ("this exercise asks you to write it
+yourself") wherever it is called from, under any name the student imported it by, and gets its own code back
+as soon as the student's function returns (also when it raised). The checker's own references run outside
+those calls, so they are unaffected. ``by_hand=False`` lifts this, to check the library itself against a
+checker. The names are strings resolved when a checker runs (a module that cannot be imported is skipped: a
+student cannot call it either); they are not imports of this module, which is why ``dmmlib.suite`` functions
+may stand among them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import functools
+import importlib
+import math
+import types
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec
 
 import numpy as np
 import torch
@@ -27,11 +44,118 @@ class ExerciseFailed(AssertionError):
     """The student's function disagrees with the reference (or is not written yet)."""
 
 
-def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+class OutOfReach(ExerciseFailed):
+    """The student's function called a library function that already does what the exercise asks."""
+
+
+#: per checker, the functions (``module:qualified.name``) that already do what its exercise asks: out of reach
+#: while the checker runs the student's function (filled by :func:`_written_by_hand`)
+OUT_OF_REACH: dict[str, tuple[str, ...]] = {}
+#: the out-of-reach names of the checkers now running (innermost last)
+_RUNNING: list[tuple[str, ...]] = []
+_P = ParamSpec("_P")
+
+
+def shown_name(target: str) -> str:
+    """``dmmlib.metrics:balanced_accuracy`` -> ``dmmlib.metrics.balanced_accuracy``, as a student types it."""
+    return target.replace(":", ".")
+
+
+def _functions(target: str) -> list[types.FunctionType]:
+    """The Python functions behind ``module:qualified.name``: the function and every function it wraps
+    (``__wrapped__``, as scikit-learn's parameter validation does); [] when the module cannot be imported."""
+    module_name, _, qualified = target.partition(":")
     try:
-        return fn(*args)
+        found: Any = importlib.import_module(module_name)
+    except ImportError:
+        return []
+    for part in qualified.split("."):
+        found = getattr(found, part)  # a stale name is an error of OUT_OF_REACH, not of the student
+    found = getattr(found, "__func__", found)  # a classmethod or staticmethod
+    chain = []
+    while isinstance(found, types.FunctionType):
+        chain.append(found)
+        found = getattr(found, "__wrapped__", None)
+    if not chain:
+        raise TypeError(f"{shown_name(target)} is not a Python function; it cannot be put out of reach")
+    return chain
+
+
+@functools.cache
+def _raising_code(free_variables: int, target: str, exercise: str) -> types.CodeType:
+    """The code of a function that raises :class:`OutOfReach` for ``target``; it takes any arguments and has
+    as many free variables as the function whose code it replaces (Python requires that of ``__code__``)."""
+    names = [f"_free{k}" for k in range(free_variables)]
+    message = (f"{exercise}: this exercise asks you to write it yourself - {shown_name(target)} is out of "
+               "reach while the checks run (calling it raises this error). Compute it in your own code; the "
+               "exercise's text and the hints say how.")  # fmt: skip
+    refer = ["        if args is None:  # never: it only refers to the free variables",
+             f"            {', '.join(names)}"]
+    source = "\n".join([
+        "def _outer():",
+        *[f"    {name} = None" for name in names],
+        "    def out_of_reach(*args, **kwargs):",
+        *(refer if names else []),
+        f"        raise __import__('dmmlib.lab.checks', fromlist=['OutOfReach']).OutOfReach({message!r})",
+        "    return out_of_reach",
+    ])  # fmt: skip
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<out of reach: {shown_name(target)}>", "exec"), namespace)
+    return namespace["_outer"]().__code__
+
+
+@contextmanager
+def out_of_reach(targets: tuple[str, ...], exercise: str) -> Iterator[None]:
+    """Within the block, every function of ``targets`` raises :class:`OutOfReach`; their code is restored
+    after it, whatever happens in it."""
+    swapped: list[tuple[types.FunctionType, types.CodeType]] = []
+    try:
+        for target in targets:
+            for function in _functions(target):
+                if any(function is done for done, _ in swapped):
+                    continue
+                code = function.__code__
+                function.__code__ = _raising_code(len(code.co_freevars), target, exercise)
+                swapped.append((function, code))
+        yield
+    finally:
+        for function, code in reversed(swapped):
+            function.__code__ = code
+
+
+def _written_by_hand(*targets: str) -> Callable[[Callable[_P, bool]], Callable[_P, bool]]:
+    """Register ``targets`` as the functions a checker's exercise asks the student to write
+    (:data:`OUT_OF_REACH`); the checker then puts them out of reach while it runs the student's function,
+    unless called with ``by_hand=False``."""
+
+    def decorate(checker: Callable[_P, bool]) -> Callable[_P, bool]:
+        OUT_OF_REACH[checker.__name__] = targets
+
+        @functools.wraps(checker)
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> bool:
+            _RUNNING.append(targets if kwargs.get("by_hand", True) else ())
+            try:
+                return checker(*args, **kwargs)
+            finally:
+                _RUNNING.pop()
+
+        return run
+
+    return decorate
+
+
+def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """The student's function on one case, with the running checker's library functions out of reach.
+    Warnings the student's code raises are not shown: nbgrader gives no points to a test cell that writes to
+    stderr."""
+    try:
+        with out_of_reach(_RUNNING[-1] if _RUNNING else (), name), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args)
     except NotImplementedError:
         raise ExerciseFailed(f"{name}: not done yet - replace the `raise NotImplementedError` with your code") from None
+    except OutOfReach as error:
+        raise OutOfReach(str(error)) from None
 
 
 def _as_numpy(value: Any) -> np.ndarray:
@@ -68,9 +192,9 @@ def _positive(rng: np.random.Generator, size: int, low: float = 0.05, high: floa
     return torch.as_tensor(rng.uniform(low, high, size), dtype=torch.float32)
 
 
-def check_flip_landmarks(
-    flip_landmarks: Callable[[np.ndarray, int], np.ndarray], *, seed: int = 0, cases: int = 2
-) -> bool:
+@_written_by_hand("dmmlib.landmarks.schema:flip_pixels", "dmmlib.landmarks.schema:flip_normalised")
+def check_flip_landmarks(flip_landmarks: Callable[[np.ndarray, int], np.ndarray], *, seed: int = 0,
+                         cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``flip_landmarks(points (68, 2) in pixels, width) -> points of the mirrored image``."""
     name = "flip_landmarks"
     fixed = np.random.default_rng(0)
@@ -92,7 +216,9 @@ def check_flip_landmarks(
     return _passed(name, len(examples) + 1)
 
 
-def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor], *, seed: int = 0, cases: int = 2) -> bool:
+@_written_by_hand("dmmlib.spp:SpatialPyramidPooling.forward")
+def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor], *, seed: int = 0, cases: int = 2,
+              by_hand: bool = True) -> bool:  # fmt: skip
     """``spp(feature_map (B, C, H, W), levels) -> (B, C * sum_{k=1..levels} k*k)``, level by level."""
     name = "spp"
     generator = torch.Generator().manual_seed(0)
@@ -113,9 +239,9 @@ def check_spp(spp: Callable[[torch.Tensor, int], torch.Tensor], *, seed: int = 0
     return _passed(name, len(shapes))
 
 
-def check_dynamic_weights(
-    dynamic_weights: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0, cases: int = 2
-) -> bool:
+@_written_by_hand("dmmlib.weighting:dynamic_weights", "dmmlib.weighting:DynamicWeighting.update")
+def check_dynamic_weights(dynamic_weights: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *,
+                          seed: int = 0, cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``dynamic_weights(previous_losses, current_losses) -> lambda`` (Eq. 4)."""
     name = "dynamic_weights (Eq. 4)"
     examples = [
@@ -136,7 +262,9 @@ def check_dynamic_weights(
     return _passed(name, len(examples))
 
 
-def check_threshold_update(update: Callable[..., torch.Tensor], *, seed: int = 0, cases: int = 2) -> bool:
+@_written_by_hand("dmmlib.thresholds:AdaptiveThresholds.update")
+def check_threshold_update(update: Callable[..., torch.Tensor], *, seed: int = 0, cases: int = 2,
+                           by_hand: bool = True) -> bool:  # fmt: skip
     """``update(tau, false_positives, false_negatives, num_samples, epoch, gamma) -> new tau`` (Eq. 6)."""
     name = "threshold update (Eq. 6)"
     examples = [
@@ -160,8 +288,9 @@ def check_threshold_update(update: Callable[..., torch.Tensor], *, seed: int = 0
     return _passed(name, len(examples))
 
 
+@_written_by_hand("dmmlib.metrics:false_positive_negative_counts")
 def check_fp_fn_counts(counts: Callable[..., tuple[torch.Tensor, torch.Tensor]], *, seed: int = 0,
-                       cases: int = 2) -> bool:  # fmt: skip
+                       cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``counts(outputs (N, J), targets (N, J) in +1/-1, tau (J,)) -> (false_positives, false_negatives)``."""
     name = "false positive / negative counts"
     outputs = torch.tensor([[0.5, -0.2], [0.0, 0.3], [-0.7, 0.9], [0.1, 0.1]])
@@ -189,8 +318,9 @@ def check_fp_fn_counts(counts: Callable[..., tuple[torch.Tensor, torch.Tensor]],
     return _passed(name, len(examples))
 
 
+@_written_by_hand("dmmlib.metrics:balanced_accuracy", "sklearn.metrics:balanced_accuracy_score")
 def check_balanced_accuracy(balanced_accuracy: Callable[[np.ndarray, np.ndarray], np.ndarray], *, seed: int = 0,
-                            cases: int = 2) -> bool:  # fmt: skip
+                            cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``balanced_accuracy(predictions (N, J), labels (N, J), both +1/-1) -> (J,)``."""
     from sklearn.metrics import balanced_accuracy_score
 
@@ -216,8 +346,9 @@ def check_balanced_accuracy(balanced_accuracy: Callable[[np.ndarray, np.ndarray]
     return _passed(name, len(examples))
 
 
+@_written_by_hand("dmmlib.weighting:DWAWeighting.update")
 def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor], *, seed: int = 0,
-                      cases: int = 2) -> bool:  # fmt: skip
+                      cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``dwa_weights(loss_two_epochs_ago, loss_last_epoch, temperature) -> lambda`` (DWA, Liu et al. 2019)."""
     name = "DWA weights"
     examples = [
@@ -238,7 +369,9 @@ def check_dwa_weights(dwa_weights: Callable[[torch.Tensor, torch.Tensor, float],
     return _passed(name, len(examples))
 
 
-def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: int = 0, cases: int = 2) -> bool:
+@_written_by_hand("dmmlib.metrics:mean_table")
+def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: int = 0, cases: int = 2,
+                      by_hand: bool = True) -> bool:  # fmt: skip
     """``group_means(table) -> {"all": ..., "objective": ..., "subjective": ...}``: the mean gain over the majority
     class, ``100 * (accuracy - majority_accuracy)`` in points, over all rows and within each group.
 
@@ -277,8 +410,10 @@ def check_group_means(group_means: Callable[[Any], dict[str, float]], *, seed: i
     return _passed(name, 3 * len(tables))
 
 
+@_written_by_hand("dmmlib.suite.stats:paired_interval", "dmmlib.suite.stats:interval",
+                  "scipy.stats:ttest_rel", "scipy.stats:ttest_1samp")
 def check_paired_interval(paired_interval: Callable[[np.ndarray, np.ndarray, float], tuple[float, float, float]],
-                          *, seed: int = 0, cases: int = 2) -> bool:  # fmt: skip
+                          *, seed: int = 0, cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
     """``paired_interval(a, b, confidence) -> (mean, low, high)``: the Student-t confidence interval of the mean
     paired difference ``a - b`` (one value per seed for two runs)."""
     from scipy import stats
@@ -396,8 +531,11 @@ def _copy_case(case: dict[str, Any]) -> dict[str, Any]:
     return {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in case.items()}
 
 
+@_written_by_hand("dmmlib.train:_Trainer.update", "dmmlib.lab.checks:_trainer_update",
+                  "dmmlib.thresholds:AdaptiveThresholds.update", "dmmlib.weighting:dynamic_weights",
+                  "dmmlib.weighting:DynamicWeighting.update")
 def check_algorithm1_update(update: Callable[[dict[str, Any]], tuple[Any, Any]], *, seed: int = 0,
-                            cases: int = 3) -> bool:  # fmt: skip
+                            cases: int = 3, by_hand: bool = True) -> bool:  # fmt: skip
     """``update(state) -> (new_tau, new_lambda)``: one update of Algorithm 1 (Eq. 6, then Eq. 4), checked against
     the trainer's own update on the same state (see :func:`algorithm1_cases` for the keys of ``state``)."""
     name = "Algorithm 1 update"
@@ -462,8 +600,9 @@ def collapse_history(rng: np.random.Generator, threshold: float, kind: str) -> t
     return history, at["iteration"], [name for name, w in zip(ATTRIBUTES, at["lambda"]) if w < threshold]
 
 
+@_written_by_hand()  # the library has no function that finds a collapse
 def check_collapse(collapse: Callable[[list[dict[str, Any]], float], tuple[Any, Any]], *, seed: int = 0,
-                   cases: int = 3) -> bool:  # fmt: skip
+                   cases: int = 3, by_hand: bool = True) -> bool:  # fmt: skip
     """``collapse(history, threshold) -> (iteration, attributes)``: where Eq. 4 collapses in a training history.
 
     The collapse starts at the first update from which the mean lambda stays below ``threshold`` to the end of
@@ -498,8 +637,9 @@ def check_collapse(collapse: Callable[[list[dict[str, Any]], float], tuple[Any, 
     return _passed(name, max(cases, 1), "the known answers")
 
 
+@_written_by_hand("dmmlib.losses:landmark_loss")
 def check_masked_landmark_loss(masked_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor], *,
-                               seed: int = 0, cases: int = 3) -> bool:  # fmt: skip
+                               seed: int = 0, cases: int = 3, by_hand: bool = True) -> bool:  # fmt: skip
     """``masked_loss(pred (B, 2T), target (B, 2T), placeholder (B,) bool) -> scalar``: Eq. 1 over the images whose
     landmarks are measurements, checked against :func:`dmmlib.losses.landmark_loss` with its mask."""
     name = "Eq. 1 with placeholders masked"
@@ -525,3 +665,305 @@ def check_masked_landmark_loss(masked_loss: Callable[[torch.Tensor, torch.Tensor
         where = f"case {number} ({int(placeholder.sum())} of {len(placeholder)} images are placeholders)"
         _compare(name, where, got, expected, hint, atol=1e-6)
     return _passed(name, len(examples))
+
+
+# --- exercises about the method: which tau, smoothing Eq. 4, the landmark term at the trunk, Holm's verdicts
+
+#: the hand example of notebook 04's threshold exercise: two positives among ten images
+THRESHOLD_EXAMPLE = (np.array([-0.65, -0.45, -0.35, -0.25, -0.05, 0.05, 0.15, 0.25, 0.35, 0.55]),
+                     np.array([-1, -1, -1, -1, -1, -1, 1, -1, -1, 1]))  # fmt: skip
+
+
+def _threshold_table(scores: np.ndarray, labels: np.ndarray,
+                     taus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Balanced accuracy of Eq. 5's predictions and FP - FN at each tau of ``taus``, by dmmlib's metrics."""
+    column, target = scores[:, None], labels[:, None]
+    balanced = np.array([metrics.balanced_accuracy(column, target, tau)[0] for tau in taus])
+    gap = []
+    for tau in taus:
+        fp, fn = metrics.false_positive_negative_counts(torch.as_tensor(column), torch.as_tensor(target), tau)
+        gap.append(int(fp[0]) - int(fn[0]))
+    return balanced, np.array(gap)
+
+
+def _grid_index(name: str, where: str, what: str, value: Any, taus: np.ndarray, hint: str) -> int:
+    matches = np.flatnonzero(np.isclose(taus, float(value), rtol=0.0, atol=1e-9))
+    if len(matches) == 0:
+        raise ExerciseFailed(f"{name}, {where}: {what} {value!r} is not one of the candidate thresholds. "
+                             f"Hint: {hint}")  # fmt: skip
+    return int(matches[0])
+
+
+@_written_by_hand("sklearn.metrics:balanced_accuracy_score", "dmmlib.metrics:balanced_accuracy",
+                  "dmmlib.metrics:false_positive_negative_counts", "dmmlib.lab.widgets:threshold_sweep",
+                  "dmmlib.lab.checks:_threshold_table")  # fmt: skip
+def check_threshold_choice(threshold_choice: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[Any, ...]],
+                           *, seed: int = 0, cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
+    """``threshold_choice(scores (N,), labels (N,) in +1/-1, taus (K,)) -> (best_tau,
+    best_balanced_accuracy, rest_tau, rest_balanced_accuracy)``: among the candidate thresholds, one with the
+    highest balanced accuracy of Eq. 5's predictions, and one where Eq. 6 comes to rest (|FP - FN| smallest),
+    each with its balanced accuracy. Where several candidates tie, any of them is right."""
+    name = "threshold choice (Eqs. 5-6)"
+    hint = ("at each candidate tau predict +1 where score > tau (Eq. 5); balanced accuracy is the mean of "
+            "the true-positive rate (among the +1 labels) and the true-negative rate (among the -1 labels); "
+            "Eq. 6 stops moving tau where FP = FN, so its resting point among the candidates is where "
+            "|FP - FN| is smallest")  # fmt: skip
+    examples = [(*THRESHOLD_EXAMPLE, np.round(np.linspace(-1.0, 1.0, 21), 2))]
+    rng = _rng(seed)
+    for _ in range(cases):
+        n = int(rng.integers(20, 401))
+        labels = np.where(rng.random(n) < rng.uniform(0.03, 0.5), 1, -1)
+        labels[0], labels[1] = 1, -1  # both classes
+        noise = rng.normal(rng.uniform(-0.3, 0.1), rng.uniform(0.2, 0.6), n)
+        taus = np.round(np.linspace(-1.0, 1.0, int(rng.choice([21, 41, 81]))), 3)
+        examples.append((labels * rng.uniform(0.2, 0.8) + noise, labels, taus))
+    for number, (scores, labels, taus) in enumerate(examples, start=1):
+        balanced, gap = _threshold_table(scores, labels, taus)
+        got = _call(name, threshold_choice, scores.copy(), labels.copy(), taus.copy())
+        if not isinstance(got, tuple) or len(got) != 4:
+            raise ExerciseFailed(f"{name}: return a tuple (best_tau, best_balanced_accuracy, rest_tau, "
+                                 f"rest_balanced_accuracy), got {got!r}. Hint: {hint}")  # fmt: skip
+        where = f"case {number} ({int((labels > 0).sum())} positives of {len(labels)})"
+        best = _grid_index(name, where, "best_tau", got[0], taus, hint)
+        if balanced[best] < balanced.max() - 1e-9:
+            raise ExerciseFailed(f"{name}, {where}: balanced accuracy at tau = {taus[best]:g} is "
+                                 f"{balanced[best]:.4f}, not the highest ({balanced.max():.4f} at tau = "
+                                 f"{taus[np.argmax(balanced)]:g}). Hint: {hint}")  # fmt: skip
+        _compare(name, f"{where}, best_balanced_accuracy", got[1], balanced[best], hint)
+        rest = _grid_index(name, where, "rest_tau", got[2], taus, hint)
+        if abs(gap[rest]) > np.abs(gap).min():
+            raise ExerciseFailed(f"{name}, {where}: at tau = {taus[rest]:g} FP - FN = {gap[rest]}, but Eq. 6 "
+                                 f"rests where |FP - FN| is smallest ({np.abs(gap).min()}, at tau = "
+                                 f"{taus[np.argmin(np.abs(gap))]:g}). Hint: {hint}")  # fmt: skip
+        _compare(name, f"{where}, rest_balanced_accuracy", got[3], balanced[rest], hint)
+    return _passed(name, len(examples))
+
+
+#: the hand example of notebook 04's smoothing exercise: one attribute's loss falls by a fifth at each update,
+#: the other's does not fall at all and only jitters
+SMOOTHING_EXAMPLE = np.array([[1.0, 0.5], [0.8, 0.55], [0.64, 0.5], [0.512, 0.55]])
+
+
+def _smoothed_reference(losses: torch.Tensor, alpha: float) -> torch.Tensor:
+    smoothed = [losses[0]]
+    for row in losses[1:]:
+        smoothed.append(alpha * row + (1.0 - alpha) * smoothed[-1])
+    pairs = zip(smoothed, smoothed[1:])
+    return torch.stack([weighting.dynamic_weights(now, before) for before, now in pairs])
+
+
+@_written_by_hand("dmmlib.weighting:dynamic_weights", "dmmlib.weighting:DynamicWeighting.update",
+                  "pandas:Series.ewm", "pandas:DataFrame.ewm", "dmmlib.lab.checks:_smoothed_reference")
+def check_smoothed_weights(smoothed_weights: Callable[[torch.Tensor, float], Any], *, seed: int = 0,
+                           cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
+    """``smoothed_weights(losses (U, J), alpha) -> (U - 1, J)``: Eq. 4 on exponentially smoothed validation
+    losses, ``s_1 = L_1``, ``s_u = alpha L_u + (1 - alpha) s_(u-1)``, ``lambda_u = |s_u - s_(u-1)| / s_(u-1)``
+    for the updates u = 2..U (``alpha = 1`` is Eq. 4 itself)."""
+    name = "Eq. 4 on smoothed losses"
+    hint = ("smooth first, then apply Eq. 4 to the smoothed values: s_1 = L_1, s_u = alpha * L_u + "
+            "(1 - alpha) * s_(u-1); lambda_u = |s_u - s_(u-1)| / s_(u-1) for u = 2..U, one row per update "
+            "from the second on")  # fmt: skip
+    example = torch.as_tensor(SMOOTHING_EXAMPLE, dtype=torch.float64)
+    examples = [(example, 0.5), (example, 1.0)]
+    rng = _rng(seed)
+    for _ in range(cases):
+        updates, j = int(rng.integers(2, 31)), int(rng.integers(1, 41))
+        trend = np.exp(-np.outer(np.arange(updates), rng.uniform(0.0, 0.3, j)))
+        noise = np.clip(1.0 + rng.normal(0.0, rng.uniform(0.0, 0.1), (updates, j)), 0.5, None)
+        values = torch.as_tensor(rng.uniform(0.1, 1.0, j) * trend * noise, dtype=torch.float64)
+        examples.append((values, float(rng.choice([rng.uniform(0.05, 1.0), 0.3]))))
+    for number, (values, alpha) in enumerate(examples, start=1):
+        expected = _smoothed_reference(values, alpha)
+        got = _call(name, smoothed_weights, values.clone(), alpha)
+        where = f"case {number} ({len(values)} updates, {values.shape[1]} attributes, alpha = {alpha:.3g})"
+        _compare(name, where, got, expected, hint)
+    return _passed(name, len(examples))
+
+
+def _trainer_gradient_norms(features: torch.Tensor, attr: torch.Tensor, fld: torch.Tensor, lam: torch.Tensor,
+                            beta: float) -> tuple[float, float]:  # fmt: skip
+    """``(|g_attributes|, |g_landmarks|)``: the trainer's own measurement
+    (:meth:`dmmlib.train._Trainer.record_gradient_norms`) of what ``sum_j lambda_j L_j`` and ``beta L_FLD``
+    send to ``features``, run on a stand-in trainer that holds only the weights, beta and a history."""
+    from dmmlib import train
+    from dmmlib.config import TrainConfig
+
+    trainer = train._Trainer.__new__(train._Trainer)
+    trainer.cfg, trainer.weights = TrainConfig(beta=beta), lam
+    trainer.state = train._State()
+    trainer.state.history.append({})
+    train._Trainer.record_gradient_norms(trainer, features, attr, fld)
+    entry = trainer.state.history[-1]
+    return entry["grad_norm_attributes"], entry["grad_norm_landmarks"]
+
+
+def _linear(weight: Any) -> torch.nn.Linear:
+    weight = torch.as_tensor(weight, dtype=torch.float32)
+    layer = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+    return layer
+
+
+def _head(generator: torch.Generator, inputs: int, hidden: int, outputs: int) -> torch.nn.Module:
+    """A two-layer head with random weights (scaled so that its outputs stay of order 1)."""
+    first = torch.randn(hidden, inputs, generator=generator) / inputs**0.5
+    second = torch.randn(outputs, hidden, generator=generator) / hidden**0.5
+    return torch.nn.Sequential(_linear(first), torch.nn.ReLU(), _linear(second))
+
+
+def landmark_share_cases(seed: int = 0, cases: int = 3) -> list[dict[str, Any]]:
+    """States of a training step for :func:`check_landmark_share`: the hand example of notebook 05 with
+    lambda = 1 and with lambda = 0.01 (Eq. 4 as printed, late in training), then ``cases`` random ones."""
+    hand = {"features": torch.tensor([[0.5, 0.2]]), "attribute_head": _linear([[1.0, 0.0]]),
+            "landmark_head": _linear([[0.0, 0.0], [0.0, 1.0]]), "labels": torch.tensor([[1.0]]),
+            "landmarks": torch.tensor([[0.0, 0.6]]), "lam": torch.tensor([1.0]), "beta": 0.5}  # fmt: skip
+    examples = [hand, {**hand, "lam": torch.tensor([0.01])}]
+    rng = _rng(seed)
+    generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    for _ in range(cases):
+        b, d, hidden = int(rng.integers(1, 13)), int(rng.integers(2, 25)), int(rng.integers(2, 17))
+        j, t = int(rng.integers(1, 41)), int(rng.choice([2, 5, 68]))
+        labels = torch.as_tensor(rng.choice([-1.0, 1.0], (b, j)), dtype=torch.float32)
+        examples.append({
+            "features": torch.randn(b, d, generator=generator),
+            "attribute_head": _head(generator, d, hidden, j),
+            "landmark_head": _head(generator, d, hidden, 2 * t),
+            "labels": labels, "landmarks": torch.randn(b, 2 * t, generator=generator) * 0.3,
+            "lam": _positive(rng, j, 0.001, 2.0) * float(rng.choice([1.0, 1.0, 0.01])),
+            "beta": float(rng.choice([0.5, 0.5, 0.1, 1.0])),
+        })  # fmt: skip
+    return examples
+
+
+@_written_by_hand("dmmlib.train:_Trainer.record_gradient_norms", "dmmlib.lab.checks:_trainer_gradient_norms")
+def check_landmark_share(landmark_share: Callable[..., Any], *, seed: int = 0, cases: int = 3,
+                         by_hand: bool = True) -> bool:  # fmt: skip
+    """``landmark_share(features, attribute_head, landmark_head, labels, landmarks, lam, beta) -> float``: the
+    share ``|g_FLD| / (|g_FLD| + |g_attr|)`` of the landmark term in what Eq. 3 sends to the trunk's output
+    ``features`` (B, D), with ``g_attr`` the gradient of ``sum_j lambda_j L_j`` (Eq. 2 on
+    ``attribute_head(features)``) and ``g_FLD`` that of ``beta L_FLD`` (Eq. 1 on ``landmark_head(features)``)
+    with respect to ``features``, ``|.|`` the L2 norm over the whole batch: the trainer's own measurement
+    (``record_gradient_norms``)."""
+    name = "landmark share of the trunk's gradient"
+    hint = ("compute Eq. 2 (mean over the batch of the squared errors, one loss per attribute) and Eq. 1 "
+            "(squared distance summed over the 2T coordinates, mean over the batch) from the heads' outputs; "
+            "take the gradient of sum_j lambda_j L_j and, separately, of beta * L_FLD with respect to the "
+            "features (torch.autograd.grad, retain_graph=True, or by hand), the L2 norm of each over the "
+            "whole batch, and return norm_FLD / (norm_FLD + norm_attr)")  # fmt: skip
+    for number, case in enumerate(landmark_share_cases(seed, cases), start=1):
+        features = case["features"].clone().requires_grad_(True)
+        attr = losses.attribute_losses(case["attribute_head"](features), case["labels"])
+        fld = losses.landmark_loss(case["landmark_head"](features), case["landmarks"])
+        norm_attr, norm_fld = _trainer_gradient_norms(features, attr, fld, case["lam"], case["beta"])
+        expected = norm_fld / (norm_fld + norm_attr)
+        got = _call(name, landmark_share, case["features"].clone().requires_grad_(True),
+                    case["attribute_head"], case["landmark_head"], case["labels"].clone(),
+                    case["landmarks"].clone(), case["lam"].clone(), case["beta"])  # fmt: skip
+        if isinstance(got, torch.Tensor):
+            got = got.detach()
+        where = (f"case {number} (batch {len(case['features'])}, {len(case['lam'])} attributes, mean lambda "
+                 f"{float(case['lam'].mean()):.3g}, beta {case['beta']})")  # fmt: skip
+        _compare(name, where, got, expected, hint)
+    return _passed(name, 2 + cases, "the trainer's own measurement")
+
+
+#: the hand example of notebook 11's exercise: per-seed mean accuracies of two runs, five comparisons, 5 seeds
+HOLM_EXAMPLE: dict[str, tuple[np.ndarray, np.ndarray]] = {
+    "A": (np.array([0.861, 0.871, 0.854, 0.865, 0.880]), np.array([0.850, 0.862, 0.841, 0.855, 0.868])),
+    "B": (np.array([0.844, 0.858, 0.834, 0.850, 0.862]), np.array([0.850, 0.862, 0.841, 0.855, 0.868])),
+    "C": (np.array([0.853, 0.867, 0.841, 0.859, 0.870]), np.array([0.850, 0.862, 0.841, 0.855, 0.868])),
+    "D": (np.array([0.854, 0.860, 0.844, 0.860, 0.867]), np.array([0.850, 0.862, 0.841, 0.855, 0.868])),
+    "E": (np.array([0.850, 0.862, 0.841, 0.855, 0.868]), np.array([0.850, 0.862, 0.841, 0.855, 0.868])),
+}
+
+
+def _holm_reference(results: dict[str, tuple[np.ndarray, np.ndarray]],
+                    alpha: float) -> dict[str, tuple[float, str]]:  # fmt: skip
+    """``{comparison: (p_holm, verdict)}`` as notebook 11 decides (tests/test_exercises.py checks it against
+    :mod:`dmmlib.suite.stats`' rules): the paired t-test, Holm over the comparisons with a p value, and a
+    verdict by the sign of the mean difference where the adjusted p is below ``alpha``."""
+    from scipy import stats as st
+
+    p_values = {}
+    for comparison, (a, b) in results.items():
+        d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+        p_values[comparison] = math.nan if len(d) < 2 or d.std() == 0 else float(st.ttest_rel(a, b).pvalue)
+    known = sorted((p, k) for k, p in enumerate(p_values.values()) if not math.isnan(p))
+    names = list(results)
+    adjusted: dict[str, float] = {c: math.nan for c in results}
+    running = 0.0
+    for rank, (p, k) in enumerate(known):
+        running = max(running, min(1.0, (len(known) - rank) * p))
+        adjusted[names[k]] = running
+    out = {}
+    for comparison, (a, b) in results.items():
+        p_holm = adjusted[comparison]
+        mean = float(np.mean(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)))
+        out[comparison] = (p_holm, "cannot decide" if not p_holm < alpha else "supports" if mean > 0 else
+                           "contradicts")  # fmt: skip
+    return out
+
+
+def holm_cases(seed: int = 0, cases: int = 2) -> list[tuple[dict[str, tuple[np.ndarray, np.ndarray]], float]]:
+    """Families of comparisons for :func:`check_holm_verdicts`: notebook 11's hand example, then ``cases``
+    random families (3 to 10 seeds shared by every comparison, a per-seed luck both runs share, effects of
+    either sign or none, now and then two identical runs)."""
+    examples = [(HOLM_EXAMPLE, 0.05)]
+    rng = _rng(seed)
+    for _ in range(cases):
+        seeds, size = int(rng.integers(3, 11)), int(rng.integers(2, 9))
+        family = {}
+        for k in range(size):
+            luck = rng.normal(0.85, 0.01, seeds)
+            b = luck + rng.normal(0.0, 0.002, seeds)
+            if rng.random() < 0.1:
+                family[f"comparison {k + 1}"] = (b.copy(), b)
+                continue
+            effect = float(rng.choice([0.0, 1.0, -1.0])) * rng.uniform(0.0, 0.01)
+            a = luck + effect + rng.normal(0.0, rng.uniform(0.001, 0.006), seeds)
+            family[f"comparison {k + 1}"] = (a, b)
+        examples.append((family, float(rng.choice([0.05, 0.05, 0.1]))))
+    return examples
+
+
+@_written_by_hand("dmmlib.suite.stats:holm", "dmmlib.suite.stats:verdict",
+                  "dmmlib.suite.stats:with_verdicts", "dmmlib.suite.stats:claims",
+                  "dmmlib.suite.stats:paired_interval", "statsmodels.stats.multitest:multipletests",
+                  "dmmlib.lab.checks:_holm_reference")  # fmt: skip
+def check_holm_verdicts(holm_verdicts: Callable[[dict[str, tuple[np.ndarray, np.ndarray]], float], Any], *,
+                        seed: int = 0, cases: int = 2, by_hand: bool = True) -> bool:  # fmt: skip
+    """``holm_verdicts(results, alpha) -> {comparison: (p_holm, verdict)}``: ``results`` maps each comparison
+    to the per-seed values ``(a, b)`` of its two runs (same seeds, same order). p is the two-sided paired
+    t-test's p value of ``a - b`` (none, NaN, when the differences do not vary); ``p_holm`` is Holm's
+    adjustment over the comparisons that have a p value; the verdict is "supports" (mean of ``a - b`` above 0)
+    or "contradicts" (below 0) when ``p_holm < alpha``, else "cannot decide"."""
+    import copy
+
+    name = "Holm's verdicts"
+    hint = ("pair by seed: d = a - b, its two-sided paired t-test p value "
+            "(scipy.stats.ttest_rel(a, b).pvalue; none when d does not vary); Holm: sort the m p values that "
+            "exist, the i-th smallest (i = 1..m) becomes max over j <= i of (m - j + 1) * p_(j), capped at "
+            "1; a verdict needs p_holm < alpha, and then its direction is the sign of mean(d)")  # fmt: skip
+    for number, (family, alpha) in enumerate(holm_cases(seed, cases), start=1):
+        expected = _holm_reference(family, alpha)
+        got = _call(name, holm_verdicts, copy.deepcopy(family), alpha)
+        if not isinstance(got, dict) or set(got) != set(family):
+            raise ExerciseFailed(f"{name}, case {number}: return a dict with one entry per comparison "
+                                 f"({sorted(family)}), got {got!r}. Hint: {hint}")  # fmt: skip
+        for comparison, (p_holm, word) in expected.items():
+            entry = got[comparison]
+            where = f"case {number} ({len(family)} comparisons, alpha = {alpha}), {comparison}"
+            if not isinstance(entry, tuple) or len(entry) != 2:
+                raise ExerciseFailed(f"{name}, {where}: give a pair (p_holm, verdict), got {entry!r}. "
+                                     f"Hint: {hint}")  # fmt: skip
+            got_p = float(entry[0])
+            same = (math.isnan(got_p) and math.isnan(p_holm)) or math.isclose(got_p, p_holm, rel_tol=1e-6,
+                                                                               abs_tol=1e-9)  # fmt: skip
+            if not same:
+                raise ExerciseFailed(f"{name}, {where}: p_holm {got_p:.6g}, expected {p_holm:.6g}. "
+                                     f"Hint: {hint}")  # fmt: skip
+            if entry[1] != word:
+                raise ExerciseFailed(f"{name}, {where}: verdict {entry[1]!r}, expected {word!r} (p_holm "
+                                     f"{p_holm:.4g}). Hint: {hint}")  # fmt: skip
+    return _passed(name, 1 + cases, "notebook 11's rules")
