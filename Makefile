@@ -119,6 +119,15 @@ sweep: setup ## Papermill batch sweep, then collect: make sweep SPEC=sweeps/tabl
 	$(PY) -m dmmlib.suite sweep $(SPEC) --jobs $(if $(filter auto,$(JOBS)),1,$(or $(JOBS),1)) $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: evidence
+.PHONY: premises shared-schedule
+premises: setup ## The pre-registered premise experiments (80 small runs, about an hour on 2 cores) -> evidence/premises-teach/
+	$(PY) -m dmmlib.suite.premises run --jobs 2
+	$(PY) -m dmmlib.suite.premises record
+
+shared-schedule: setup ## Retrain the stored teach runs the plateau rule cut, under one shared schedule -> evidence/evidence-teach-shared-schedule/
+	$(PY) -m dmmlib.suite.shared_schedule run --jobs 2
+	$(PY) -m dmmlib.suite.shared_schedule record
+
 evidence: setup ## Keep a finished sweep's per-seed summary in evidence/<NAME>/: make evidence NAME=evidence-teach
 	@test -n "$(NAME)" || { echo "make evidence: set NAME=<sweep name> (a folder of build/sweeps/)"; exit 2; }
 	$(PY) -m dmmlib.suite evidence $(NAME)
