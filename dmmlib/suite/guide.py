@@ -264,6 +264,8 @@ def objectives_markdown(entries: Sequence[manifest.NotebookEntry], preset: str,
     for entry in entries:
         parts += ["", f"### {_label(entry)}", ""]
         parts += [f"- {objective}." for objective in entry.objectives]
+        if entry.minutes_estimate is not None:
+            parts += ["", f"Student minutes: {entry.minutes_estimate.text()}."]
     return "\n".join(parts)
 
 

@@ -17,12 +17,57 @@ from dmmlib.suite import paths
 
 
 @dataclass(frozen=True)
+class MinutesEstimate:
+    """A notebook's student minutes, part by part (the manifest's ``minutes_estimate``)."""
+
+    reading: int
+    graded: tuple[int, ...]  #: minutes per graded exercise, in notebook order
+    prompts: tuple[int, ...]  #: minutes per open prompt ("## Exercises" list), in order
+    waiting: int  #: machine time the student waits for (teach preset, trained runs in place)
+
+    @property
+    def total(self) -> int:
+        return self.reading + sum(self.graded) + sum(self.prompts) + self.waiting
+
+    def text(self) -> str:
+        parts = [f"reading {self.reading}"]
+        if self.graded:
+            parts.append(f"{len(self.graded)} graded exercise{'s' if len(self.graded) > 1 else ''} {sum(self.graded)}")
+        if self.prompts:
+            parts.append(f"{len(self.prompts)} open prompt{'s' if len(self.prompts) > 1 else ''} {sum(self.prompts)}")
+        parts.append(f"waiting for the machine {self.waiting}")
+        return " + ".join(parts) + f" = {self.total} min"
+
+
+def _minutes(where: str, item: object) -> MinutesEstimate:
+    def whole(name: str, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{where}: minutes_estimate {name} must be a whole number of minutes >= 0, got {value!r}")
+        return value
+
+    if not isinstance(item, dict) or set(item) != {"reading", "graded", "prompts", "waiting"}:
+        raise ValueError(f"{where}: minutes_estimate needs exactly reading, graded (a list), prompts (a list) and "
+                         f"waiting, got {item!r}")  # fmt: skip
+    lists = {}
+    for name in ("graded", "prompts"):
+        if not isinstance(item[name], list):
+            raise ValueError(f"{where}: minutes_estimate {name} must be a list (one number per item), got {item[name]!r}")
+        lists[name] = tuple(whole(name, v) for v in item[name])
+    return MinutesEstimate(whole("reading", item["reading"]), lists["graded"], lists["prompts"],
+                           whole("waiting", item["waiting"]))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class NotebookEntry:
     file: str
     title: str
     produces: tuple[str, ...] = ()
     objectives: tuple[str, ...] = ()  #: learning objectives, each a sentence without its final full stop
     student_minutes: int | None = None  #: minutes a student needs to work through the notebook (not machine time)
+    #: where ``student_minutes`` comes from: reading (the markdown and code, at about 100 words and 15 code lines a
+    #: minute), one number per graded exercise, one per open prompt, and the machine time a student waits for with
+    #: the teach preset's runs in place; the parts add up to ``student_minutes`` (:class:`MinutesEstimate`)
+    minutes_estimate: MinutesEstimate | None = None
 
     @property
     def path(self) -> Path:
@@ -51,8 +96,15 @@ def _entry(path: Path, number: int, item: object) -> NotebookEntry:
     minutes = item.get("student_minutes")
     if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0):
         raise ValueError(f"{path}: entry {number} ({item['file']}): 'student_minutes' must be a positive integer")
+    estimate = None
+    if item.get("minutes_estimate") is not None:
+        estimate = _minutes(f"{path}: entry {number} ({item['file']})", item["minutes_estimate"])
+        if estimate.total != minutes:
+            raise ValueError(f"{path}: entry {number} ({item['file']}): student_minutes is {minutes} but its "
+                             f"minutes_estimate adds up to {estimate.total} ({estimate.text()})")  # fmt: skip
     return NotebookEntry(
-        item["file"], item["title"], tuple(item.get("produces") or ()), tuple(o.strip() for o in objectives), minutes
+        item["file"], item["title"], tuple(item.get("produces") or ()), tuple(o.strip() for o in objectives), minutes,
+        estimate,
     )
 
 
