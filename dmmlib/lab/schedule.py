@@ -46,6 +46,13 @@ def lr_traces(histories: Sequence[Mapping[str, Any]], schedule: str = "as stored
     return pd.DataFrame(rows)
 
 
+def live_traces(runs: Mapping[str, Any], seed: int) -> pd.DataFrame:
+    """The lr traces of runs trained in this notebook (name -> :class:`~dmmlib.suite.pipeline.Run`), as
+    :func:`lr_traces` gives them for a record."""
+    return lr_traces([{"seed": seed, "run": name, "updates": run.history} for name, run in runs.items()],
+                     schedule="this run")  # fmt: skip
+
+
 def plateau_cuts(traces: pd.DataFrame, scheduled_lr: float) -> pd.DataFrame:
     """Per (seed, run): the first iteration whose rate is below the base rate, the final rate, and whether the
     plateau rule cut it (final rate below ``scheduled_lr``, the rate of the scheduled tail alone)."""
@@ -71,7 +78,7 @@ def lr_figure(traces: pd.DataFrame, runs: Sequence[str] | None = None, title: st
     colours = {name: plt.get_cmap("tab10")(k % 10) for k, name in enumerate(names)}
     for ax, seed in zip(axes[0], seeds):
         for (run, schedule), part in chosen[chosen["seed"] == seed].groupby(["run", "schedule"], sort=True):
-            style = "--" if schedule != "as stored" else "-"
+            style = "--" if schedule == "shared" else "-"
             ax.step(part["iteration"], part["lr"], where="post", linestyle=style, color=colours[run],
                     label=f"{run} ({schedule})")  # fmt: skip
         ax.set_yscale("log")
