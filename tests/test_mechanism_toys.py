@@ -55,3 +55,17 @@ def test_smoothing_is_an_exponential_moving_average_of_the_losses():
     losses = np.array([[1.0], [0.0], [0.0]])
     # smoothed: 1, 0.5, 0.25 -> Eq. 4 as printed: |0.5 - 1| / 1 = 0.5, |0.25 - 0.5| / 0.5 = 0.5
     assert np.allclose(toys.eq4_weights(losses, normalise=False, smoothing=0.5), [[0.5], [0.5]])
+
+
+def _result(regime, control):
+    import pandas as pd
+
+    rows = [{"seed": k, "condition": "regime", "with": 0.5 + d, "without": 0.5} for k, d in enumerate(regime)]
+    rows += [{"seed": k, "condition": "control", "with": 0.5 + d, "without": 0.5} for k, d in enumerate(control)]
+    return toys.ToyResult("SPP branches", "test accuracy", "r", "c", pd.DataFrame(rows))
+
+
+def test_the_toy_sentence_follows_the_numbers_both_ways():
+    assert "hardly at all where not" in _result([0.1, 0.1, 0.12], [0.0, 0.01, -0.01]).sentence()
+    assert "helps in the control too" in _result([0.1, 0.1, 0.12], [0.1, 0.09, 0.1]).sentence()
+    assert "does not help consistently" in _result([0.1, -0.1, -0.12], [0.0, 0.0, 0.0]).sentence()

@@ -59,6 +59,23 @@ class ToyResult:
     def effect(self, condition: str) -> float:
         return float(self.effects().loc[condition, "mean"])
 
+    def sentence(self) -> str:
+        """What the toy showed, in words chosen by its numbers (with - without, per condition over the seeds)."""
+        table = self.effects()
+        regime, control = table.loc["regime"], table.loc["control"]
+        scale, unit = (1.0, "") if self.mechanism == "Eq. 4" else (100.0, " points")
+        numbers = (f"with - without = {scale * regime['mean']:+.2f}{unit} in the regime ({self.regime}; positive in "
+                   f"{int(regime['positive'])} of {int(regime['seeds'])} seeds), {scale * control['mean']:+.2f}{unit} "
+                   f"in the control ({self.control}; positive in {int(control['positive'])} of "
+                   f"{int(control['seeds'])})")  # fmt: skip
+        helps = regime["mean"] > 0 and regime["positive"] >= regime["seeds"] - 1
+        if helps and abs(control["mean"]) < abs(regime["mean"]) / 4:
+            return f"{self.mechanism} (toy): {numbers}. It helps where its premise holds and hardly at all where not."
+        if helps:
+            return (f"{self.mechanism} (toy): {numbers}. It helps in the control too: in this toy the premise is not "
+                    "what makes it help.")  # fmt: skip
+        return f"{self.mechanism} (toy): {numbers}. It does not help consistently even in the regime."
+
 
 @contextmanager
 def _one_thread() -> Iterator[None]:
