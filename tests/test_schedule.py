@@ -60,6 +60,8 @@ def test_schedule_sentences_tell_a_change_from_the_machine_both_ways():
     assert any("more than the machine's own gap" in line for line in big)
     small = schedule.schedule_sentences(table, gap=5.0)
     assert any("within the machine's own gap" in line for line in small)
+    unmeasured = schedule.schedule_sentences(table, gap=None)
+    assert any("more than the spread between machines" in line for line in unmeasured)  # +3 points > 1.4
     assert "accounts for +3.00" in big[-1]  # B - A: 9.00 as stored, 6.00 shared
 
 
@@ -82,7 +84,9 @@ def test_starved_attributes_and_the_trap_sentence_both_ways():
     starved = schedule.starved_attributes({"DMM-DW-FIX": _run(first, first)}, tables)
     assert starved["attribute"].tolist() == ["Smiling"]
     assert starved.loc[0, "lambda at first Eq. 4 update"] == pytest.approx(0.02)
-    assert "That is the trap" in schedule.trap_sentence(starved)
+    trapped = schedule.trap_sentence(starved)
+    assert "1 of them started with a weight under a quarter" in trapped and "(Smiling)" in trapped
+    assert "Under uniform weights (DMM-EQ-FIX) 1 of those were learnt" in trapped
     ordinary = schedule.starved_attributes({"DMM-DW-FIX": _run([1.0 + 0.01 * k for k in range(40)], first)}, tables)
     assert "does not explain these" in schedule.trap_sentence(ordinary)
     none = schedule.starved_attributes({"DMM-DW-FIX": _run(first, first)}, {**tables, "DMM-DW-FIX": _table([0.9] * 40)})

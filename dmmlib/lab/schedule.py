@@ -26,6 +26,9 @@ import pandas as pd
 
 #: test balanced accuracy below which an attribute counts as "left at chance"
 CHANCE = 0.55
+#: points between two machines' results for the same commit and seed (the largest measured for the teach record:
+#: DMM-SPP, seed 0); the yardstick where a record has no machine-check run of its own
+BETWEEN_MACHINES = 1.4
 
 
 # ------------------------------------------------------------------------------------------------ lr traces
@@ -141,11 +144,12 @@ def schedule_sentences(table: pd.DataFrame, gap: float | None, pairs: Sequence[t
     larger than the machine's own gap (``gap``, points); then, per (better, worse) pair, the difference under each
     schedule."""
     lines = []
-    tolerance = abs(gap) if gap is not None else 0.0
     if gap is None:
-        lines.append("No machine check was retrained, so a change below about 1.4 points (the spread between machines "
-                     "measured for the same seed) cannot be told from the machine.")  # fmt: skip
+        tolerance, yardstick = BETWEEN_MACHINES, "the spread between machines"
+        lines.append(f"No machine check was retrained, so the yardstick is {yardstick} measured for the same seed "
+                     f"(up to {BETWEEN_MACHINES} points).")  # fmt: skip
     else:
+        tolerance, yardstick = abs(gap), "the machine's own gap"
         lines.append(f"The machine alone: a run the plateau rule never cut, retrained here with its own schedule, "
                      f"ends {gap:+.2f} points from its stored value; changes smaller than that are not the schedule's.")
     for run, row in table.iterrows():
@@ -154,12 +158,12 @@ def schedule_sentences(table: pd.DataFrame, gap: float | None, pairs: Sequence[t
         change = row["change (points)"]
         if abs(change) <= tolerance:
             lines.append(f"{run}: the shared schedule changes its mean by {change:+.2f} points (seeds "
-                         f"{row['seeds retrained']} retrained), within the machine's own gap: the plateau cuts did "
+                         f"{row['seeds retrained']} retrained), within {yardstick}: the plateau cuts did "
                          "not make its result.")  # fmt: skip
         else:
             word = "raises" if change > 0 else "lowers"
             lines.append(f"{run}: the shared schedule {word} its mean by {abs(change):.2f} points (seeds "
-                         f"{row['seeds retrained']} retrained), more than the machine's own gap: part of its stored "
+                         f"{row['seeds retrained']} retrained), more than {yardstick}: part of its stored "
                          "result was the plateau rule's doing.")  # fmt: skip
     for better, worse in pairs:
         if better in table.index and worse in table.index:
@@ -198,6 +202,7 @@ def starved_attributes(runs: Mapping[str, Any], tables: Mapping[str, pd.DataFram
                          "balanced accuracy": float(table.loc[attribute, "balanced_accuracy"]),
                          "lambda at first Eq. 4 update": float(first["lambda"][j]),
                          "median lambda then": median_first, "lambda at the end": float(last["lambda"][j]),
+                         "median lambda at the end": float(np.median(last["lambda"])),
                          f"balanced accuracy under {uniform}": float(tables[uniform].loc[attribute, "balanced_accuracy"])
                          if uniform in tables else float("nan")})  # fmt: skip
     return pd.DataFrame(rows)
@@ -206,30 +211,43 @@ def starved_attributes(runs: Mapping[str, Any], tables: Mapping[str, pd.DataFram
 def starved_from_record(attributes: pd.DataFrame) -> pd.DataFrame:
     """The same list from the shared-schedule record's ``attributes.csv`` (per seed and retrained run)."""
     at_chance = attributes[(attributes["balanced_accuracy"] < CHANCE) & attributes["lambda_first"].notna()]
-    medians = attributes.groupby(["seed", "run"])["lambda_first"].median().rename("median lambda then")
+    grouped = attributes.groupby(["seed", "run"])
+    medians = pd.concat([grouped["lambda_first"].median().rename("median lambda then"),
+                         grouped["lambda_last"].median().rename("median lambda at the end")], axis=1)
     return at_chance.join(medians, on=["seed", "run"]).rename(columns={
         "balanced_accuracy": "balanced accuracy", "lambda_first": "lambda at first Eq. 4 update",
         "lambda_last": "lambda at the end"})[["seed", "run", "attribute", "balanced accuracy",
                                               "lambda at first Eq. 4 update", "median lambda then",
-                                              "lambda at the end"]].reset_index(drop=True)  # fmt: skip
+                                              "lambda at the end", "median lambda at the end"]].reset_index(drop=True)  # fmt: skip
 
 
 def trap_sentence(starved: pd.DataFrame, uniform: str = "DMM-EQ-FIX") -> str:
-    """One sentence on Eq. 4's trap, chosen by the table of :func:`starved_attributes`."""
+    """Eq. 4's trap in words, chosen by the table of :func:`starved_attributes` (or :func:`starved_from_record`):
+    how many attributes left at chance had started with a weight under a quarter of the median at the first Eq. 4
+    update (the trap), naming them, and how many started with an ordinary weight (something else left those at
+    chance)."""
     if starved.empty:
         return (f"No run with Eq. 4 left an attribute at chance (balanced accuracy below {CHANCE}) here: the trap "
                 "did not spring in these runs.")  # fmt: skip
     low_start = starved["lambda at first Eq. 4 update"] < 0.25 * starved["median lambda then"]
-    column = f"balanced accuracy under {uniform}"
-    learnt_uniform = starved[column] >= CHANCE if column in starved else pd.Series(False, index=starved.index)
     runs = starved["run"].nunique()
-    text = (f"{len(starved)} attribute-runs were left at chance by {runs} run(s) with Eq. 4; "
-            f"{int(low_start.sum())} of them had started with a weight under a quarter of the median at the first "
-            "Eq. 4 update")
-    if learnt_uniform.any():
-        text += f", and {int(learnt_uniform.sum())} of them were learnt under uniform weights ({uniform})"
-    if low_start.sum() >= len(starved) / 2:
-        return text + (". That is the trap: a weight proportional to recent progress cannot start an attribute that "
-                       "has made none.")  # fmt: skip
-    return text + (". Most started with an ordinary weight, so the trap does not explain these: look at their "
-                   "validation loss instead.")  # fmt: skip
+    text = f"{len(starved)} attribute-runs were left at chance by {runs} run(s) with Eq. 4."
+    if not low_start.any():
+        return text + (" None of them had started with a low weight, so the trap does not explain these: look at "
+                       "their validation loss and their threshold instead.")  # fmt: skip
+    trapped = starved[low_start]
+    names = ", ".join(sorted(trapped["attribute"].unique()))
+    text += (f" {int(low_start.sum())} of them started with a weight under a quarter of the median at the first "
+             f"Eq. 4 update ({names})")  # fmt: skip
+    still = trapped["lambda at the end"] < 0.25 * trapped["median lambda at the end"]
+    text += (f", and {int(still.sum())} of those still had one at the end" if still.any() else
+             ", though all had an ordinary weight by the end")  # fmt: skip
+    text += ": the trap, a weight proportional to recent progress cannot start an attribute that has made none."
+    column = f"balanced accuracy under {uniform}"
+    if column in trapped and (trapped[column] >= CHANCE).any():
+        text += f" Under uniform weights ({uniform}) {int((trapped[column] >= CHANCE).sum())} of those were learnt."
+    others = int((~low_start).sum())
+    if others:
+        text += (f" The other {others} started with an ordinary weight: something else left them at chance (often a "
+                 "rare attribute that a threshold of 0 never predicts).")  # fmt: skip
+    return text
