@@ -9,11 +9,10 @@ around a mean shape, as real normalised landmarks vary little around theirs.
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch.utils.data import Dataset
 
+from dmmlib import device
 from dmmlib.config import TrainConfig
 
 
@@ -54,16 +53,4 @@ def tiny_config(**changes) -> TrainConfig:
     return TrainConfig(**settings)
 
 
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one CPU thread, restoring the previous count after.
-
-    On a shared 2-core machine a second intra-op thread competes with other processes and spins at every
-    barrier: the tiny training run measured 8.9 s with one thread and 71 s with two under load.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+one_thread = device.one_thread  # the library's, kept here under the name the tests import

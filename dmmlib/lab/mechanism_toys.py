@@ -25,8 +25,7 @@ data (or, for Eq. 4, against the losses without noise), and the tests check the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +34,7 @@ import torch
 from torch import nn
 
 from dmmlib import metrics, thresholds, weighting
+from dmmlib.device import one_thread
 
 SEEDS = (0, 1, 2, 3, 4)
 
@@ -77,15 +77,7 @@ class ToyResult:
         return f"{self.mechanism} (toy): {numbers}. It does not help consistently even in the regime."
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Toys this small run fastest on one thread (and leave the other cores to whatever else runs)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+_one_thread = one_thread  # toys this small run fastest on one thread
 
 
 def _fit(model: nn.Module, loss_fn, steps: int, lr: float = 0.01) -> None:

@@ -41,7 +41,6 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from typing import Any
 import pandas as pd
 
 from dmmlib.files import atomic
-from dmmlib.suite import evidence, paths, provenance, stats
+from dmmlib.suite import evidence, parallel, paths, provenance, stats
 
 RECORD = "premises-teach"
 PREMISES_JSON, VALUES_CSV, ABOUT_JSON = "premises.json", "values.csv", "about.json"
@@ -269,22 +268,9 @@ def run_all(jobs: int = 1, premises: Sequence[Premise] = PREMISES, seeds: Sequen
             out: Path | None = None) -> pd.DataFrame:  # fmt: skip
     """Train every run not trained yet (``jobs`` side by side, one thread each) and write their rows to
     ``runs/premises/values.csv`` (or ``out``); finished runs are loaded, so an interrupted call resumes."""
-    from tqdm.auto import tqdm
-
     _prepare_data(premises)
     todo = tasks(premises, seeds)
-    rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(todo), unit="run", desc="premise runs")
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for result in pool.map(run_one, todo):
-                rows.extend(result)
-                bar.update()
-    else:
-        for task in todo:
-            rows.extend(run_one(task))
-            bar.update()
-    bar.close()
+    rows = [row for rows_of_run in parallel.map_runs(run_one, todo, jobs, "premise runs") for row in rows_of_run]
     frame = pd.DataFrame(rows)
     target = out or paths.runs_dir("premises") / VALUES_CSV
     atomic.write_text(target, frame.to_csv(index=False))

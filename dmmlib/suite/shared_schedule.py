@@ -24,7 +24,6 @@ import datetime as _dt
 import json
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from dmmlib.files import atomic
-from dmmlib.suite import evidence, paths, provenance, stats
+from dmmlib.suite import evidence, parallel, paths, provenance, stats
 
 RECORD = "evidence-teach-shared-schedule"
 VALUES_CSV, ATTRIBUTES_CSV, HISTORIES_JSON, ABOUT_JSON = "values.csv", "attributes.csv", "histories.json", "about.json"
@@ -128,24 +127,11 @@ def run_one(run: StoredRun) -> dict[str, Any]:
 def run_all(jobs: int = 1, runs: Sequence[StoredRun] | None = None) -> list[dict[str, Any]]:
     """Train every planned run (``jobs`` side by side, one thread each) and return their summaries (finished runs
     are loaded, so a second call resumes); the command line keeps them in ``runs/teach/shared_schedule.json``."""
-    from tqdm.auto import tqdm
-
     from dmmlib.suite import pipeline, session
 
     todo = list(runs if runs is not None else plan())
     pipeline.celeba_root(session.start("shared_schedule", PRESET="teach"), progress=False)  # draw the data once
-    results: list[dict[str, Any]] = []
-    with tqdm(total=len(todo), unit="run", desc="shared schedule") as bar:
-        if jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                for result in pool.map(run_one, todo):
-                    results.append(result)
-                    bar.update()
-        else:
-            for run in todo:
-                results.append(run_one(run))
-                bar.update()
-    return results
+    return parallel.map_runs(run_one, todo, jobs, "shared schedule")
 
 
 def _scratch() -> Path:
