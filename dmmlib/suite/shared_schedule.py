@@ -82,14 +82,15 @@ def cut_runs(histories: list[dict[str, Any]], lr: float, lr_factor: float) -> li
 
 
 def plan(record: str = evidence.TEACH_RECORD) -> list[StoredRun]:
-    """The runs to train again: every cut run of the record, then the machine check."""
+    """The runs to train again: the machine check first (the yardstick every other change is read against), then
+    every cut run of the record, by seed."""
     from dmmlib.suite import presets
 
     teach = presets.PRESETS["teach"].train
     histories = json.loads((evidence.evidence_root() / record / evidence.HISTORIES_JSON).read_text())
     runs = cut_runs(histories, teach["lr"], 0.1)
     check = next(r for r in stored_runs(histories) if (r.seed, r.label) == MACHINE_CHECK)
-    return runs + [check]
+    return [check] + runs
 
 
 def run_one(run: StoredRun) -> dict[str, Any]:
