@@ -113,3 +113,10 @@ def test_holm_runs_over_the_four_regime_effects():
     expected = premises.stats.holm(ps)
     assert [e["p_holm"] for e in judged] == pytest.approx(list(expected))
     assert all(not math.isnan(p) for p in ps)
+
+
+def test_a_small_effect_in_the_predicted_direction_is_told_apart_from_none():
+    small = _judged([0.003, 0.0032, 0.0029, 0.0031, 0.003], [0.0, 0.0001, -0.0001, 0.0, 0.0002])[0]
+    assert small["verdict"] == "not supported" and small["regime_effect"]["ci_low"] > 0
+    assert "moved the predicted way" in premises.meaning_sentence(small)
+    assert "and not in the control" in premises.meaning_sentence(small)
