@@ -23,8 +23,10 @@ def test_the_regime_shows_the_mechanism_in_every_seed_but_at_most_one(toy):
 
 
 def test_the_control_does_not(toy):
+    """No effect of the size that counts in the control (a negative mean is no effect of the mechanism either)."""
     effects = toy.effects()
-    assert abs(effects.loc["control", "mean"]) < MIN_EFFECT[toy.mechanism], effects
+    assert effects.loc["control", "mean"] < MIN_EFFECT[toy.mechanism], effects
+    assert effects.loc["control", "mean"] < effects.loc["regime", "mean"] / 2, effects
 
 
 def test_eq6_moves_a_rare_attributes_threshold_down_towards_balanced_counts():
@@ -67,5 +69,6 @@ def _result(regime, control):
 
 def test_the_toy_sentence_follows_the_numbers_both_ways():
     assert "hardly at all where not" in _result([0.1, 0.1, 0.12], [0.0, 0.01, -0.01]).sentence()
+    assert "hardly at all where not" in _result([0.1, 0.1, 0.12], [-0.1, -0.05, 0.02]).sentence()
     assert "helps in the control too" in _result([0.1, 0.1, 0.12], [0.1, 0.09, 0.1]).sentence()
     assert "does not help consistently" in _result([0.1, -0.1, -0.12], [0.0, 0.0, 0.0]).sentence()

@@ -69,7 +69,8 @@ class ToyResult:
                    f"in the control ({self.control}; positive in {int(control['positive'])} of "
                    f"{int(control['seeds'])})")  # fmt: skip
         helps = regime["mean"] > 0 and regime["positive"] >= regime["seeds"] - 1
-        if helps and abs(control["mean"]) < abs(regime["mean"]) / 4:
+        control_helps = control["mean"] >= regime["mean"] / 4 and control["positive"] >= control["seeds"] - 1
+        if helps and not control_helps:
             return f"{self.mechanism} (toy): {numbers}. It helps where its premise holds and hardly at all where not."
         if helps:
             return (f"{self.mechanism} (toy): {numbers}. It helps in the control too: in this toy the premise is not "

@@ -533,7 +533,7 @@ def smoke_slice(premise: Premise, seed: int = 0, num_images: int = 300, iteratio
     rows = []
     for condition in (premise.regime, premise.control):
         small = dataclasses.replace(condition, num_images=num_images)
-        ctx = session_for(small, seed, name="premises-slice")
+        ctx = session_for(small, seed, name=f"premises-slice-{num_images}")
         train_n = small.split_sizes()["train"]
         epochs = max(1, round(iterations / max(1, math.ceil(train_n / BATCH))))
         for arm in (premise.with_mechanism, premise.without_mechanism):
