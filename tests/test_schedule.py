@@ -29,6 +29,12 @@ def test_cut_runs_are_those_below_the_scheduled_rate():
     assert shared_schedule.stored_runs(HISTORIES)[2].label == "DMM-CNN, Eq. 4 as printed"
 
 
+def test_stored_runs_are_named_as_the_pipeline_names_eq4_as_printed():
+    from dmmlib.suite import pipeline
+
+    assert schedule.run_label(HISTORIES[2]) == pipeline.EQ4_AS_PRINTED
+
+
 def test_plateau_cuts_read_the_traces():
     cuts = schedule.plateau_cuts(schedule.lr_traces(HISTORIES), scheduled_lr=0.0003).set_index("run")
     assert bool(cuts.loc["DMM-DW-FIX", "cut by the plateau rule"]) is True

@@ -78,7 +78,6 @@ class ToyResult:
         return f"{self.mechanism} (toy): {numbers}. It does not help consistently even in the regime."
 
 
-_one_thread = one_thread  # toys this small run fastest on one thread
 
 
 def _fit(model: nn.Module, loss_fn, steps: int, lr: float = 0.01) -> None:
@@ -107,7 +106,7 @@ def landmark_toy(seeds: Sequence[int] = SEEDS, few: int = 20, many: int = 3000, 
     alone cannot find the factors' directions among the noise; the auxiliary targets, dense and nearly noise-free,
     can."""
     rows = []
-    with _one_thread():
+    with one_thread():  # toys this small run fastest on one thread
         for seed in seeds:
             rng = np.random.default_rng(seed)
             mix = {"A": 2.0 * rng.standard_normal((factors, dims)) / np.sqrt(dims),
@@ -172,7 +171,7 @@ def spp_toy(seeds: Sequence[int] = SEEDS, n_train: int = 200, steps: int = 80) -
     """Test accuracy with 2-level pyramid pooling (with) and global max pooling (without): in the regime the
     label is where the cue sits, in the control whether it is there (at a random position)."""
     rows = []
-    with _one_thread():
+    with one_thread():  # toys this small run fastest on one thread
         for seed in seeds:
             rng = np.random.default_rng(seed)
             for condition, where in (("regime", True), ("control", False)):

@@ -32,7 +32,9 @@ BETWEEN_MACHINES = 1.4
 
 
 # ------------------------------------------------------------------------------------------------ lr traces
-def _label(entry: Mapping[str, Any]) -> str:
+def run_label(entry: Mapping[str, Any]) -> str:
+    """How results name a stored run (a ``histories.json`` entry): its variant, "-<weighting>" for a Table 2 scheme,
+    and "DMM-CNN, Eq. 4 as printed" (:data:`dmmlib.suite.pipeline.EQ4_AS_PRINTED`) for DMM-CNN without rescaling."""
     if entry.get("variant") == "DMM-CNN" and entry.get("dynamic_normalise") is False:
         return "DMM-CNN, Eq. 4 as printed"
     return str(entry.get("variant") or entry.get("run")) + (f"-{entry['weighting']}" if entry.get("weighting") else "")
@@ -42,7 +44,7 @@ def lr_traces(histories: Sequence[Mapping[str, Any]], schedule: str = "as stored
     """One row per (seed, run, update): the learning rate in force at that update (a record's ``histories.json``)."""
     rows = []
     for entry in histories:
-        label = entry.get("run") if "variant" not in entry else _label(entry)
+        label = entry.get("run") if "variant" not in entry else run_label(entry)
         for update in entry["updates"]:
             rows.append({"seed": int(entry["seed"]), "run": label, "iteration": int(update["iteration"]),
                          "lr": float(update["lr"]), "schedule": schedule})  # fmt: skip
@@ -56,6 +58,11 @@ def live_traces(runs: Mapping[str, Any], seed: int) -> pd.DataFrame:
                      schedule="this run")  # fmt: skip
 
 
+def cut_by_plateau(final_lr: float, scheduled_lr: float) -> bool:
+    """Whether a run that ended at ``final_lr`` was cut by the plateau rule: below the scheduled tail's rate."""
+    return final_lr < scheduled_lr * (1 - 1e-6)
+
+
 def plateau_cuts(traces: pd.DataFrame, scheduled_lr: float) -> pd.DataFrame:
     """Per (seed, run): the first iteration whose rate is below the base rate, the final rate, and whether the
     plateau rule cut it (final rate below ``scheduled_lr``, the rate of the scheduled tail alone)."""
@@ -66,7 +73,7 @@ def plateau_cuts(traces: pd.DataFrame, scheduled_lr: float) -> pd.DataFrame:
         below = part[part["lr"] < base]
         out.append({"seed": seed, "run": run, "first lower rate at iteration": int(below["iteration"].iloc[0])
                     if len(below) else None, "final lr": float(part["lr"].iloc[-1]),
-                    "cut by the plateau rule": bool(part["lr"].iloc[-1] < scheduled_lr * (1 - 1e-6))})  # fmt: skip
+                    "cut by the plateau rule": cut_by_plateau(float(part["lr"].iloc[-1]), scheduled_lr)})  # fmt: skip
     return pd.DataFrame(out)
 
 

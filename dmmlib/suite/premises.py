@@ -234,7 +234,6 @@ def run_one(task: tuple[str, str, str, int]) -> list[dict[str, Any]]:
     import torch
 
     from dmmlib import metrics
-    from dmmlib.device import resolve_device, uses_bf16
     from dmmlib.suite import pipeline
 
     torch.set_num_threads(1)
@@ -246,7 +245,7 @@ def run_one(task: tuple[str, str, str, int]) -> list[dict[str, Any]]:
     table = pipeline.evaluate(ctx, run)
     means = metrics.mean_table(table)
     at_chance = sorted(table.index[table["balanced_accuracy"] < CHANCE_BALANCED])
-    arithmetic = "bf16" if uses_bf16(resolve_device(run.cfg.device), run.cfg.amp) else "float32"
+    arithmetic = provenance.arithmetic(run.cfg)
     base = {"mechanism": mechanism, "condition": condition_name, "arm": label, "seed": seed, "run": run.name}
     rows = [{**base, "metric": m, "scope": s, "value": float(means.loc[s, m])}
             for s in stats.SCOPES for m in ("accuracy", "balanced_accuracy", "majority_accuracy")]  # fmt: skip

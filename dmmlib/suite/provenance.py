@@ -78,6 +78,13 @@ def _cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return platform.processor() or platform.machine()
 
 
+def arithmetic(cfg: Any) -> str:
+    """"bf16" or "float32": what a run of ``cfg`` (a :class:`~dmmlib.config.TrainConfig`) computes in here."""
+    from dmmlib.device import resolve_device, uses_bf16
+
+    return "bf16" if uses_bf16(resolve_device(cfg.device), cfg.amp) else "float32"
+
+
 def machine_note(about: dict[str, Any], what: str = "this record") -> str:
     """Which machine and arithmetic made a record (its ``about.json``), and whether this machine differs: the same
     commit and seed give results up to about a point and a half apart on machines whose kernels or arithmetic

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from dmmlib.files import atomic
+from dmmlib.lab import schedule
 from dmmlib.suite import evidence, parallel, paths, provenance, stats
 
 RECORD = "evidence-teach-shared-schedule"
@@ -55,21 +56,13 @@ class StoredRun:
         return {"dynamic_normalise": self.dynamic_normalise, **NO_PLATEAU}
 
 
-def _label(entry: dict[str, Any]) -> str:
-    from dmmlib.suite.pipeline import EQ4_AS_PRINTED
-
-    if entry["variant"] == "DMM-CNN" and entry.get("dynamic_normalise") is False:
-        return EQ4_AS_PRINTED
-    return entry["variant"] + (f"-{entry['weighting']}" if entry.get("weighting") else "")
-
-
 def stored_runs(histories: list[dict[str, Any]]) -> list[StoredRun]:
     out = []
     for entry in histories:
         updates = entry["updates"]
         base = updates[0]["lr"]
         first_cut = next((u["iteration"] for u in updates if u["lr"] < base), None)
-        out.append(StoredRun(int(entry["seed"]), _label(entry), entry["variant"], entry.get("weighting"),
+        out.append(StoredRun(int(entry["seed"]), schedule.run_label(entry), entry["variant"], entry.get("weighting"),
                              bool(entry.get("dynamic_normalise")), float(updates[-1]["lr"]), first_cut))  # fmt: skip
     return out
 
@@ -77,8 +70,7 @@ def stored_runs(histories: list[dict[str, Any]]) -> list[StoredRun]:
 def cut_runs(histories: list[dict[str, Any]], lr: float, lr_factor: float) -> list[StoredRun]:
     """The stored runs whose final rate is below the scheduled tail's ``lr * lr_factor``: the plateau rule cut
     them at least once (before the tail, or on top of it)."""
-    scheduled = lr * lr_factor
-    return [run for run in stored_runs(histories) if run.final_lr < scheduled * (1 - 1e-6)]
+    return [run for run in stored_runs(histories) if schedule.cut_by_plateau(run.final_lr, lr * lr_factor)]
 
 
 def plan(record: str = evidence.TEACH_RECORD) -> list[StoredRun]:
@@ -98,7 +90,6 @@ def run_one(run: StoredRun) -> dict[str, Any]:
     import torch
 
     from dmmlib import metrics
-    from dmmlib.device import resolve_device, uses_bf16
     from dmmlib.suite import pipeline, session
 
     torch.set_num_threads(1)
@@ -106,7 +97,7 @@ def run_one(run: StoredRun) -> dict[str, Any]:
     trained = pipeline.ensure_trained(ctx, run.variant, weighting=run.weighting, progress=False, **run.overrides())
     table = pipeline.evaluate(ctx, trained)
     means = metrics.mean_table(table)
-    first = next((h for h in trained.history if h.get("lambda") and len(set(h["lambda"])) > 1), None)
+    first = schedule.first_dynamic_update(trained.history)
     last = trained.history[-1]
     attributes = [{"seed": run.seed, "run": run.label, "attribute": name,
                    "accuracy": round(float(table.loc[name, "accuracy"]), 6),
@@ -119,7 +110,7 @@ def run_one(run: StoredRun) -> dict[str, Any]:
     return {
         "seed": run.seed, "run": run.label, "name": trained.name, "values": values, "attributes": attributes,
         "updates": evidence._history_record(trained.history),
-        "arithmetic": "bf16" if uses_bf16(resolve_device(trained.cfg.device), trained.cfg.amp) else "float32",
+        "arithmetic": provenance.arithmetic(trained.cfg),
         "stored_final_lr": run.final_lr, "stored_first_cut": run.first_cut,
         "machine_check": (run.seed, run.label) == MACHINE_CHECK,
     }  # fmt: skip
