@@ -24,6 +24,8 @@ ifneq ($(strip $(WEIGHTS)),)
 # a file's path made absolute here, so that notebook kernels started in another folder find it
 export DMM_WEIGHTS := $(if $(filter imagenet none scratch random,$(strip $(WEIGHTS))),$(strip $(WEIGHTS)),$(abspath $(strip $(WEIGHTS))))
 endif
+# pytest-xdist workers for `make unit` and `make nbval` (auto: one per core; 0 runs the tests in this process)
+TEST_JOBS ?= auto
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # huge pages for torch's large CPU allocations, inherited by notebook kernels and workers (see dmmlib/__init__.py)
 export THP_MEM_ALLOC_ENABLE ?= 1
@@ -70,11 +72,11 @@ lint: setup ## ruff over the package, tests, benchmarks and notebooks; mypy over
 	$(VENV)/bin/ruff check dmmlib tests bench notebooks
 	$(VENV)/bin/mypy
 
-unit: setup browser ## The unit tests (pytest tests/)
-	$(PY) -m pytest tests --durations=15
+unit: setup browser ## The unit tests (pytest tests/), a module per worker (TEST_JOBS=auto: one worker per core)
+	$(PY) -m pytest tests -n $(TEST_JOBS) --dist loadgroup --durations=15
 
-nbval: setup ## nbval of every notebook with the smoke preset
-	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
+nbval: setup ## nbval of every notebook with the smoke preset, a notebook per worker (TEST_JOBS)
+	DMM_PRESET=smoke $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
 
 book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs the notebooks first if missing)
 	$(PY) -m dmmlib.suite book --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))

@@ -1,7 +1,7 @@
 """The book: generated from the manifest and one run's results, built without executing, and sound in a browser.
 
-The browser tests build the book for the smoke preset (running the notebooks that have no executed copy yet),
-serve build/book/html on a free local port and open every page in Debian's headless chromium.
+The browser tests build the book from the smoke suite the session executes once (``smoke_suite`` in conftest.py),
+serve its html folder on a free local port and open every page in Debian's headless chromium.
 """
 
 from __future__ import annotations
@@ -205,15 +205,14 @@ def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path)
 
 
 @pytest.fixture(scope="module")
-def built(chromium) -> Path:
-    """The smoke book built into build/book (notebooks without a current executed copy are run first)."""
-    stale = book.missing_or_stale(PRESET)
-    if stale:
-        from dmmlib.suite.runner import run_suite
-
-        run_suite(PRESET, only=[e.stem for e in stale])
-    book.build(PRESET)
-    return book.out_root()
+def built(chromium, smoke_suite) -> Path:
+    """The book built from the smoke suite the session executed (:func:`conftest.smoke_suite`), in its folder."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DMM_RUNS_DIR", str(smoke_suite.runs))
+        mp.setenv("DMM_BUILD_DIR", str(smoke_suite.build))
+        assert not book.missing_or_stale(PRESET), "the session's smoke suite left a notebook unexecuted"
+        book.build(PRESET)
+        return book.out_root()
 
 
 def pages_of(root: Path) -> dict[str, str]:

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dmmlib.suite import guide, pipeline, presets, pretrain
-from dmmlib.suite.runner import run_suite
+from dmmlib.suite import guide, presets, pretrain
 from dmmlib.variants import VARIANTS
 
 
@@ -51,18 +50,16 @@ def test_a_bad_jobs_value_is_refused_naming_the_option(bad):
         pretrain.resolve_jobs(bad, presets.PRESETS["teach"], runs=10)
 
 
-def test_notebooks_05_to_07_find_every_run_trained_and_train_none_themselves(tmp_path, monkeypatch):
-    monkeypatch.setenv("DMM_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("DMM_BUILD_DIR", str(tmp_path / "build"))
-    out = run_suite("smoke", only=["05", "06", "07"], jobs=2)
-
-    record = json.loads((out / "suite.json").read_text())[guide.TRAINED_BEFORE]
+def test_notebooks_05_to_07_find_every_run_trained_and_train_none_themselves(smoke_suite):
+    done = (
+        smoke_suite.after_training
+    )  # the suite as 05-07 left it, before later notebooks add runs of their own
+    record = done.summary[guide.TRAINED_BEFORE]
     expected = pretrain.suite_runs(presets.PRESETS["smoke"])
     assert record["runs"] == len(expected) and record["jobs"] == 2
-    models = tmp_path / "runs" / "smoke" / "models"
-    finished = sorted(p.name for p in models.iterdir() if pipeline.is_complete(p) or (p / pipeline.DIVERGED).exists())
-    assert len(finished) == len(expected), "the notebooks trained a run the pretraining did not list"
-    assert sorted(p.name for p in models.iterdir()) == finished
-    last_finished = max((p / pipeline.COMPLETE).stat().st_mtime for p in models.iterdir() if pipeline.is_complete(p))
-    started = json.loads((out / "05_train_dmm_cnn.ipynb").read_text())["metadata"]["papermill"]["start_time"]
-    assert datetime.fromtimestamp(last_finished, UTC) < datetime.fromisoformat(started).astimezone(UTC)
+    assert len(done.finished) == len(expected), "the notebooks trained a run the pretraining did not list"
+    assert done.runs == done.finished
+    started = json.loads((smoke_suite.executed / "05_train_dmm_cnn.ipynb").read_text())["metadata"][
+        "papermill"
+    ]["start_time"]
+    assert datetime.fromtimestamp(done.last_completed, UTC) < datetime.fromisoformat(started).astimezone(UTC)

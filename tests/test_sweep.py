@@ -315,33 +315,6 @@ def test_the_shipped_specs_are_valid():
     assert specs["smoke-seeds"].preset == "smoke" and len(specs["smoke-seeds"].grid["SEED"]) == 3
 
 
-def test_the_shared_data_lock_excludes_another_process_and_says_it_waits(tmp_path, capsys):
-    path, released = tmp_path / ".shared.lock", tmp_path / "released"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
-                               "from dmmlib.suite.sweep import _locked\nwith _locked(Path(sys.argv[1])):\n"
-                               "    print('held', flush=True); time.sleep(1.5); Path(sys.argv[2]).touch()",
-                               str(path), str(released)],
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
-    assert holder.stdout.readline().strip() == "held"
-    with sweep._locked(path, notice_after=0.2):
-        # a condition, not a timer: the holder marks its release as the last thing it does while holding the lock
-        assert released.exists(), "the lock did not wait for the process that held it"
-    holder.wait(timeout=30)
-    assert "held by another process" in capsys.readouterr().out
-
-
-def test_without_flock_the_lock_falls_back_to_a_lock_file(tmp_path, monkeypatch):
-    import filelock
-
-    def no_flock(*args, **kwargs):
-        raise NotImplementedError("FileSystem does not appear to support flock")
-
-    monkeypatch.setattr(filelock, "FileLock", no_flock)
-    with sweep._locked(tmp_path / ".shared.lock"):
-        assert (tmp_path / ".shared.lock.soft").exists()
-    assert not (tmp_path / ".shared.lock.soft").exists()
-
-
 # --- verdicts -----------------------------------------------------------------------------------------------------
 
 

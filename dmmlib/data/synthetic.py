@@ -118,6 +118,7 @@ from dmmlib.data.synthetic_labels import (
     noise_rates,
     sample_labels,
 )
+from dmmlib.files import lock
 from dmmlib.files.atomic import write_text
 
 #: CelebA's train / valid / test proportions (162,770 / 19,867 / 19,962 of 202,599).
@@ -281,32 +282,33 @@ def generate(
     if shift_jitter != CELEBA_FRAMING.shift_jitter:  # recorded only when changed: older datasets keep their record
         params["shift_jitter"] = float(shift_jitter)
     ids = split_ids(num_images, split_fractions)
-    out, tmp, done = _prepare(out_dir, params, overwrite)
-    if done:
+    with lock.exclusive(lock.lock_path(Path(out_dir)), what=f"the dataset {out_dir}, which another process makes"):
+        out, tmp, done = _prepare(out_dir, params, overwrite)
+        if done:
+            return out
+        try:
+            sample = sample_labels(num_images, seed, label_noise, imbalance=imbalance)
+            images = tmp / "Img" / "img_align_celeba"
+            images.mkdir(parents=True)
+            tasks = [
+                (str(images), seed, s, sample.clean[s : s + _CHUNK], geometry_strength, shift_jitter)
+                for s in range(0, num_images, _CHUNK)
+            ]
+            points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
+            write_annotation_files(tmp, celeba_filenames(num_images), sample.labels, points, ids)
+            counts = {split: int((ids == k).sum()) for k, split in enumerate(SPLITS)}
+            ceilings = _ceilings(params, sample, _celeba_rows(ids))
+            extra = {"split_sizes": counts, "ceiling_accuracy": ceilings}
+            write_text(tmp / "synthetic.json", _metadata("celeba", params, sample.noise_rates, extra))
+            readme = _README.format(
+                n=num_images, seed=seed, noise=label_noise, options=_options(params), **counts
+            )
+            write_text(tmp / "README.txt", readme)
+            _publish(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return out
-    try:
-        sample = sample_labels(num_images, seed, label_noise, imbalance=imbalance)
-        images = tmp / "Img" / "img_align_celeba"
-        images.mkdir(parents=True)
-        tasks = [
-            (str(images), seed, s, sample.clean[s : s + _CHUNK], geometry_strength, shift_jitter)
-            for s in range(0, num_images, _CHUNK)
-        ]
-        points = np.concatenate(_run_chunks(_draw_celeba_chunk, tasks, workers, progress, num_images, "img"))
-        write_annotation_files(tmp, celeba_filenames(num_images), sample.labels, points, ids)
-        counts = {split: int((ids == k).sum()) for k, split in enumerate(SPLITS)}
-        ceilings = _ceilings(params, sample, _celeba_rows(ids))
-        extra = {"split_sizes": counts, "ceiling_accuracy": ceilings}
-        write_text(tmp / "synthetic.json", _metadata("celeba", params, sample.noise_rates, extra))
-        readme = _README.format(
-            n=num_images, seed=seed, noise=label_noise, options=_options(params), **counts
-        )
-        write_text(tmp / "README.txt", readme)
-        _publish(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
 
 
 _README = """Synthetic CelebA-format face dataset drawn by dmmlib.data.synthetic (not photographs).
@@ -655,31 +657,32 @@ def generate_lfwa(
     params = {"num_images": num_images, "seed": seed, "train_fraction": train_fraction, "label_noise": label_noise,
               "indices_format": indices_format, "imbalance": float(imbalance),
               "geometry_strength": float(geometry_strength)}  # fmt: skip
-    out, tmp, done = _prepare(out_dir, params, overwrite)
-    if done:
+    with lock.exclusive(lock.lock_path(Path(out_dir)), what=f"the dataset {out_dir}, which another process makes"):
+        out, tmp, done = _prepare(out_dir, params, overwrite)
+        if done:
+            return out
+        try:
+            sample = sample_labels(num_images, seed, label_noise, stream=1, imbalance=imbalance)
+            names = lfw_names(num_images, np.random.default_rng([seed, 2]))
+            tasks = [
+                (str(tmp), seed, s, sample.clean[s : s + _CHUNK], names[s : s + _CHUNK], geometry_strength)
+                for s in range(0, num_images, _CHUNK)
+            ]
+            results = _run_chunks(_draw_lfw_chunk, tasks, workers, progress, num_images, "img")
+            for v, version in enumerate(("lfw", "lfw-deepfunneled")):
+                with open(tmp / f"landmarks_68_{version}.npy", "wb") as handle:
+                    np.save(handle, np.concatenate([r[v] for r in results]))
+            write_lfw_att_40(tmp / "lfw_att_40.mat", [n.replace("/", "\\") for n in names], sample.labels > 0)
+            rows = dict(zip(LFWA_SPLITS, lfwa_split_rows(num_images, seed, train_fraction)))
+            write_indices(tmp / "indices_train_test.mat", rows["train"] + 1, rows["test"] + 1, indices_format)
+            extra = {"split_sizes": {split: int(r.size) for split, r in rows.items()},
+                     "ceiling_accuracy": _ceilings(params, sample, rows, "lfwa")}  # fmt: skip
+            write_text(tmp / "synthetic.json", _metadata("lfwa", params, sample.noise_rates, extra))
+            _publish(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return out
-    try:
-        sample = sample_labels(num_images, seed, label_noise, stream=1, imbalance=imbalance)
-        names = lfw_names(num_images, np.random.default_rng([seed, 2]))
-        tasks = [
-            (str(tmp), seed, s, sample.clean[s : s + _CHUNK], names[s : s + _CHUNK], geometry_strength)
-            for s in range(0, num_images, _CHUNK)
-        ]
-        results = _run_chunks(_draw_lfw_chunk, tasks, workers, progress, num_images, "img")
-        for v, version in enumerate(("lfw", "lfw-deepfunneled")):
-            with open(tmp / f"landmarks_68_{version}.npy", "wb") as handle:
-                np.save(handle, np.concatenate([r[v] for r in results]))
-        write_lfw_att_40(tmp / "lfw_att_40.mat", [n.replace("/", "\\") for n in names], sample.labels > 0)
-        rows = dict(zip(LFWA_SPLITS, lfwa_split_rows(num_images, seed, train_fraction)))
-        write_indices(tmp / "indices_train_test.mat", rows["train"] + 1, rows["test"] + 1, indices_format)
-        extra = {"split_sizes": {split: int(r.size) for split, r in rows.items()},
-                 "ceiling_accuracy": _ceilings(params, sample, rows, "lfwa")}  # fmt: skip
-        write_text(tmp / "synthetic.json", _metadata("lfwa", params, sample.noise_rates, extra))
-        _publish(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from dmmlib.config import TrainConfig
 from dmmlib.data import transforms
 from dmmlib.data.celeba import CelebA
 from dmmlib.data.lfwa import LFWA
-from dmmlib.files import atomic
+from dmmlib.files import atomic, lock
 from dmmlib.model import describe_initialisation as model_initialisation
 from dmmlib.model import initialisation_key
 from dmmlib.suite import cpu_guard, evidence, presets, provenance, weights
@@ -184,7 +185,20 @@ def divergence_info(error: Exception, run_dir: Path) -> dict[str, Any]:
 
 def _train_once(name: str, run_dir: Path, cfg: TrainConfig, train_run: Callable[[Path], Any]) -> Run:
     """The run in ``run_dir``: trained by ``train_run(run_dir)`` unless complete, marked, its history read.
-    Raises :class:`RunDiverged` when training diverges, or diverged before."""
+    Raises :class:`RunDiverged` when training diverges, or diverged before.
+
+    One process trains a run at a time: another that asks for the same run meanwhile (a second notebook, a sweep
+    point, a test worker) waits for it and then reads the finished run. Under ``torchrun`` the ranks train together
+    and take no lock (they would wait on each other)."""
+    from dmmlib import distributed
+
+    if distributed.info().world_size > 1 or os.environ.get("WORLD_SIZE", "1") != "1":
+        return _train_unlocked(name, run_dir, cfg, train_run)
+    with lock.exclusive(lock.lock_path(run_dir), what=f"the run {name}, which another process trains"):
+        return _train_unlocked(name, run_dir, cfg, train_run)
+
+
+def _train_unlocked(name: str, run_dir: Path, cfg: TrainConfig, train_run: Callable[[Path], Any]) -> Run:
     from dmmlib import distributed, train
 
     if not is_complete(run_dir):

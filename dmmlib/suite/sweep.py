@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import itertools
 import json
 import os
@@ -43,14 +42,14 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from dmmlib.files import atomic
+from dmmlib.files import atomic, lock
 from dmmlib.suite import manifest, paths, presets, provenance, stats
 from dmmlib.suite.stats import SWEEP_FILE, sweep_dir
 
@@ -264,31 +263,6 @@ def _needs_lfwa(spec: Spec) -> bool:
                for f in spec.notebooks)  # fmt: skip
 
 
-@contextlib.contextmanager
-def _locked(path: Path, notice_after: float = 10.0) -> Iterator[None]:
-    """An exclusive lock on ``path`` (shards of one sweep may start together): ``filelock``'s OS lock, or its
-    lock-file fallback on a file system without ``flock``; after ``notice_after`` seconds of waiting it says so."""
-    import filelock
-
-    def acquire(lock: filelock.BaseFileLock) -> filelock.BaseFileLock:
-        try:
-            lock.acquire(timeout=notice_after)
-        except filelock.Timeout:
-            print(f"sweep: waiting for {path}, held by another process (a shard preparing the shared data)", flush=True)
-            lock.acquire()
-        return lock
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        held = acquire(filelock.FileLock(path))
-    except NotImplementedError:  # no flock on this file system (some network mounts): a lock file instead
-        held = acquire(filelock.SoftFileLock(path.with_name(path.name + ".soft")))
-    try:
-        yield
-    finally:
-        held.release()
-
-
 def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) -> Path:
     """Make the data every point shares, once, under ``<sweep>/shared/``; returns that folder.
 
@@ -300,7 +274,7 @@ def prepare_shared(spec: Spec, root: Path | None = None, progress: bool = True) 
     root = root or sweep_dir(spec.name)
     shared = root / SHARED
     preset = presets.PRESETS[resolved_preset(spec)]
-    with _locked(root / ".shared.lock"):
+    with lock.exclusive(root / ".shared.lock", what="the shared data of this sweep (another shard makes it)"):
         if preset.data == "synthetic":
             from dmmlib.data import synthetic
 
