@@ -73,7 +73,7 @@ lint: setup ## ruff over the package, tests, benchmarks and notebooks; mypy over
 	$(VENV)/bin/mypy
 
 unit: setup browser ## The unit tests (pytest tests/), a module per worker (TEST_JOBS=auto: one worker per core)
-	$(PY) -m pytest tests -n $(TEST_JOBS) --dist loadgroup --durations=15
+	$(PY) -m pytest tests -n $(TEST_JOBS) --dist loadfile --durations=15
 
 nbval: setup ## nbval of every notebook with the smoke preset, a notebook per worker (TEST_JOBS)
 	DMM_PRESET=smoke $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks

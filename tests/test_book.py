@@ -6,14 +6,16 @@ serve its html folder on a free local port and open every page in Debian's headl
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from dmmlib.lab import paper
-from dmmlib.suite import manifest, paths
+from dmmlib.suite import guide, manifest, paths, presets, pretrain
 from dmmlib.suite.book import browser, report
 from dmmlib.suite.book import build as book
 
@@ -213,6 +215,22 @@ def built(chromium, smoke_suite) -> Path:
         assert not book.missing_or_stale(PRESET), "the session's smoke suite left a notebook unexecuted"
         book.build(PRESET)
         return book.out_root()
+
+
+# --- the executed suite the book is built from: its runs were trained first, side by side (dmmlib/suite/pretrain.py)
+def test_notebooks_05_to_07_find_every_run_trained_and_train_none_themselves(smoke_suite):
+    done = (
+        smoke_suite.after_training
+    )  # the suite as 05-07 left it, before later notebooks add runs of their own
+    record = done.summary[guide.TRAINED_BEFORE]
+    expected = pretrain.suite_runs(presets.PRESETS["smoke"])
+    assert record["runs"] == len(expected) and record["jobs"] == 2
+    assert len(done.finished) == len(expected), "the notebooks trained a run the pretraining did not list"
+    assert done.runs == done.finished
+    started = json.loads((smoke_suite.executed / "05_train_dmm_cnn.ipynb").read_text())["metadata"][
+        "papermill"
+    ]["start_time"]
+    assert datetime.fromtimestamp(done.last_completed, UTC) < datetime.fromisoformat(started).astimezone(UTC)
 
 
 def pages_of(root: Path) -> dict[str, str]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-
 import pytest
 
-from dmmlib.suite import guide, presets, pretrain
+from dmmlib.suite import presets, pretrain
 from dmmlib.variants import VARIANTS
 
 
@@ -50,16 +47,5 @@ def test_a_bad_jobs_value_is_refused_naming_the_option(bad):
         pretrain.resolve_jobs(bad, presets.PRESETS["teach"], runs=10)
 
 
-def test_notebooks_05_to_07_find_every_run_trained_and_train_none_themselves(smoke_suite):
-    done = (
-        smoke_suite.after_training
-    )  # the suite as 05-07 left it, before later notebooks add runs of their own
-    record = done.summary[guide.TRAINED_BEFORE]
-    expected = pretrain.suite_runs(presets.PRESETS["smoke"])
-    assert record["runs"] == len(expected) and record["jobs"] == 2
-    assert len(done.finished) == len(expected), "the notebooks trained a run the pretraining did not list"
-    assert done.runs == done.finished
-    started = json.loads((smoke_suite.executed / "05_train_dmm_cnn.ipynb").read_text())["metadata"][
-        "papermill"
-    ]["start_time"]
-    assert datetime.fromtimestamp(done.last_completed, UTC) < datetime.fromisoformat(started).astimezone(UTC)
+# The suite's runs are trained before notebooks 05-07 and those notebooks train none themselves: checked on the
+# smoke suite the book is built from (tests/test_book.py), which executes the suite once.
