@@ -76,7 +76,7 @@ unit: setup browser ## The unit tests (pytest tests/), a module per worker (TEST
 	$(PY) -m pytest tests -n $(TEST_JOBS) --dist loadfile --durations=15
 
 nbval: setup ## nbval of every notebook with the smoke preset, a notebook per worker (TEST_JOBS)
-	DMM_PRESET=smoke $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
+	DMM_PRESET=smoke $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile -p tests.worker_threads --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
 
 book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs the notebooks first if missing)
 	$(PY) -m dmmlib.suite book --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))

@@ -1,4 +1,4 @@
-"""Fixtures shared by several test modules."""
+"""Fixtures shared by several test modules, and the share of the cores each test worker takes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ import pytest
 
 from dmmlib.suite import paths
 from dmmlib.suite.book import browser
+
+
+def pytest_configure(config):
+    """Each xdist worker's share of the cores (tests/worker_threads.py, which ``make nbval`` loads with ``-p``)."""
+    import worker_threads
+
+    worker_threads.pytest_configure(config)
 
 
 @pytest.fixture(scope="session")
