@@ -24,7 +24,8 @@ ifneq ($(strip $(WEIGHTS)),)
 # a file's path made absolute here, so that notebook kernels started in another folder find it
 export DMM_WEIGHTS := $(if $(filter imagenet none scratch random,$(strip $(WEIGHTS))),$(strip $(WEIGHTS)),$(abspath $(strip $(WEIGHTS))))
 endif
-# pytest-xdist workers for `make unit` and `make nbval` (auto: one per core; 0 runs the tests in this process)
+# pytest-xdist workers for `make unit` (auto: one per core; 0 runs the tests in this process). nbval stays in one
+# process: its notebooks wait on each other's runs and data, and with 2 workers it took 184 s against 102-148 s
 TEST_JOBS ?= auto
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # huge pages for torch's large CPU allocations, inherited by notebook kernels and workers (see dmmlib/__init__.py)
@@ -75,8 +76,8 @@ lint: setup ## ruff over the package, tests, benchmarks and notebooks; mypy over
 unit: setup browser ## The unit tests (pytest tests/), a module per worker (TEST_JOBS=auto: one worker per core)
 	$(PY) -m pytest tests -n $(TEST_JOBS) --dist loadfile --durations=15
 
-nbval: setup ## nbval of every notebook with the smoke preset, a notebook per worker (TEST_JOBS)
-	DMM_PRESET=smoke $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile -p tests.worker_threads --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
+nbval: setup ## nbval of every notebook with the smoke preset
+	DMM_PRESET=smoke $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider notebooks
 
 book: setup ## Build the Jupyter Book from build/executed/<preset>/ into build/book/html (runs the notebooks first if missing)
 	$(PY) -m dmmlib.suite book --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(LFWA_DIR),--lfwa-dir $(LFWA_DIR))

@@ -12,7 +12,7 @@ from dmmlib.suite.book import browser
 
 
 def pytest_configure(config):
-    """Each xdist worker's share of the cores (tests/worker_threads.py, which ``make nbval`` loads with ``-p``)."""
+    """Each xdist worker's share of the cores (tests/worker_threads.py)."""
     import worker_threads
 
     worker_threads.pytest_configure(config)

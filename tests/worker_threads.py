@@ -2,10 +2,9 @@
 
 With N workers on C cores, each worker's torch and every notebook kernel it starts would otherwise take C threads,
 N * C in all: OpenMP's threads then wait for cores the others hold, and the tests ran slower in parallel than one
-after the other (nbval: 357 s with 2 workers against 102-148 s in one process, 2 cores). Each worker gets C // N
+after the other (nbval's notebooks: 357 s with 2 workers against 102-148 s in one process, 2 cores). Each worker gets C // N
 threads (at least 1) through ``OMP_NUM_THREADS``, which the processes it starts inherit, and ``torch.set_num_threads``.
-A value the user set in ``OMP_NUM_THREADS`` is kept. ``make unit`` loads it through tests/conftest.py, ``make nbval``
-with ``-p tests.worker_threads``.
+A value the user set in ``OMP_NUM_THREADS`` is kept. tests/conftest.py loads it.
 """
 
 from __future__ import annotations
