@@ -25,7 +25,8 @@ ifneq ($(strip $(WEIGHTS)),)
 export DMM_WEIGHTS := $(if $(filter imagenet none scratch random,$(strip $(WEIGHTS))),$(strip $(WEIGHTS)),$(abspath $(strip $(WEIGHTS))))
 endif
 # pytest-xdist workers for `make unit` (auto: one per core; 0 runs the tests in this process). nbval stays in one
-# process: its notebooks wait on each other's runs and data, and with 2 workers it took 184 s against 102-148 s
+# process, its notebooks in order: two workers, whose notebooks wait on each other's runs and data, took 184 s on a
+# fresh 2-core clone where one process took 203 s, a gain within what two clones differ by
 TEST_JOBS ?= auto
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # huge pages for torch's large CPU allocations, inherited by notebook kernels and workers (see dmmlib/__init__.py)
