@@ -12,10 +12,24 @@ from dmmlib.suite.book import browser
 
 
 def pytest_configure(config):
-    """Each xdist worker's share of the cores (tests/worker_threads.py)."""
-    import worker_threads
+    """Each pytest-xdist worker, and every kernel or process it starts, gets its share of the cores.
 
-    worker_threads.pytest_configure(config)
+    With N workers on C cores, each worker's torch and every notebook kernel it starts would otherwise take C
+    threads, N * C in all: OpenMP's threads then wait for cores the others hold, and the tests ran slower in parallel
+    than one after the other (nbval's notebooks: 357 s with 2 workers against 102-148 s in one process, 2 cores).
+    Each worker gets C // N threads (at least 1) through ``OMP_NUM_THREADS``, which the processes it starts inherit,
+    and ``torch.set_num_threads``. A value the user set in ``OMP_NUM_THREADS`` is kept.
+    """
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not workers or "OMP_NUM_THREADS" in os.environ:
+        return
+    import torch
+
+    from dmmlib.suite.provenance import usable_cores
+
+    threads = max(1, usable_cores() // int(workers))
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
@@ -26,37 +40,3 @@ def chromium() -> str:
     if not os.access(browser.CHROMIUM, os.X_OK):
         pytest.skip(f"{browser.CHROMIUM} is absent and `make browser` could not install Debian's chromium")
     return browser.CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def smoke_suite(tmp_path_factory):
-    """The whole notebook suite executed once with the smoke preset, as ``make run PRESET=smoke`` runs it, in a
-    folder of its own (runs and executed notebooks), read by the tests of the book
-    (tests/test_book.py, which also checks the pretraining it did). Two calls of :func:`dmmlib.suite.runner.run_suite`: first notebooks 05-07, whose runs are trained
-    before them, two at once, on an empty runs folder (as ``make run`` trains them before any notebook); then every
-    other notebook. It keeps what the first call left before the others add runs of their own: its ``suite.json``
-    and the run folders with their completion times."""
-    import json
-    import types
-
-    from dmmlib.suite import manifest, pipeline, pretrain
-    from dmmlib.suite.runner import run_suite
-
-    root = tmp_path_factory.mktemp("smoke-suite")
-    stems = [entry.stem for entry in manifest.load()]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DMM_RUNS_DIR", str(root / "runs"))
-        mp.setenv("DMM_BUILD_DIR", str(root / "build"))
-        mp.delenv("DMM_PRESET", raising=False)
-        executed = run_suite("smoke", only=list(pretrain.TRAINING_NOTEBOOKS), jobs=2)
-        models = root / "runs" / "smoke" / "models"
-        after_training = types.SimpleNamespace(
-            summary=json.loads((executed / "suite.json").read_text()),
-            runs=sorted(p.name for p in models.iterdir()),
-            finished=sorted(p.name for p in models.iterdir() if pipeline.is_complete(p) or (p / pipeline.DIVERGED).exists()),
-            last_completed=max((p / pipeline.COMPLETE).stat().st_mtime for p in models.iterdir() if pipeline.is_complete(p)),
-        )
-        run_suite("smoke", only=[s for s in stems if s not in pretrain.TRAINING_NOTEBOOKS], jobs=2)
-    return types.SimpleNamespace(
-        root=root, runs=root / "runs", build=root / "build", executed=executed, after_training=after_training
-    )

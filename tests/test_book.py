@@ -1,6 +1,6 @@
 """The book: generated from the manifest and one run's results, built without executing, and sound in a browser.
 
-The browser tests build the book from the smoke suite the session executes once (``smoke_suite`` in conftest.py),
+The browser tests build the book from the smoke suite this module executes once (``smoke_suite``),
 serve its html folder on a free local port and open every page in Debian's headless chromium.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import types
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +16,10 @@ import pytest
 import yaml
 
 from dmmlib.lab import paper
-from dmmlib.suite import guide, manifest, paths, presets, pretrain
+from dmmlib.suite import guide, manifest, paths, pipeline, presets, pretrain
 from dmmlib.suite.book import browser, report
 from dmmlib.suite.book import build as book
+from dmmlib.suite.runner import run_suite
 
 PRESET = "smoke"
 
@@ -207,21 +209,48 @@ def test_a_tqdm_bar_becomes_its_final_line_from_the_saved_widget_state(tmp_path)
 
 
 @pytest.fixture(scope="module")
+def smoke_suite(tmp_path_factory):
+    """The whole notebook suite executed once with the smoke preset, as ``make run PRESET=smoke`` runs it, in a
+    folder of its own (runs and executed notebooks): the book is built from it, and its pretraining is checked.
+    Two calls of :func:`dmmlib.suite.runner.run_suite`: first notebooks 05-07, whose runs are trained before them,
+    two at once, on an empty runs folder (as ``make run`` trains them before any notebook); then every other
+    notebook. It keeps what the first call left before the others add runs of their own: its ``suite.json``
+    and the run folders with their completion times."""
+    root = tmp_path_factory.mktemp("smoke-suite")
+    stems = [entry.stem for entry in manifest.load()]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DMM_RUNS_DIR", str(root / "runs"))
+        mp.setenv("DMM_BUILD_DIR", str(root / "build"))
+        mp.delenv("DMM_PRESET", raising=False)
+        executed = run_suite("smoke", only=list(pretrain.TRAINING_NOTEBOOKS), jobs=2)
+        models = root / "runs" / "smoke" / "models"
+        after_training = types.SimpleNamespace(
+            summary=json.loads((executed / "suite.json").read_text()),
+            runs=sorted(p.name for p in models.iterdir()),
+            finished=sorted(p.name for p in models.iterdir() if pipeline.is_complete(p) or (p / pipeline.DIVERGED).exists()),
+            last_completed=max((p / pipeline.COMPLETE).stat().st_mtime for p in models.iterdir() if pipeline.is_complete(p)),
+        )
+        run_suite("smoke", only=[s for s in stems if s not in pretrain.TRAINING_NOTEBOOKS], jobs=2)
+    return types.SimpleNamespace(
+        root=root, runs=root / "runs", build=root / "build", executed=executed, after_training=after_training
+    )
+
+
+@pytest.fixture(scope="module")
 def built(chromium, smoke_suite) -> Path:
-    """The book built from the smoke suite the session executed (:func:`conftest.smoke_suite`), in its folder."""
+    """The book built from the smoke suite (:func:`smoke_suite`), in its folder."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DMM_RUNS_DIR", str(smoke_suite.runs))
         mp.setenv("DMM_BUILD_DIR", str(smoke_suite.build))
-        assert not book.missing_or_stale(PRESET), "the session's smoke suite left a notebook unexecuted"
+        assert not book.missing_or_stale(PRESET), "the smoke suite left a notebook unexecuted"
         book.build(PRESET)
         return book.out_root()
 
 
 # --- the executed suite the book is built from: its runs were trained first, side by side (dmmlib/suite/pretrain.py)
 def test_notebooks_05_to_07_find_every_run_trained_and_train_none_themselves(smoke_suite):
-    done = (
-        smoke_suite.after_training
-    )  # the suite as 05-07 left it, before later notebooks add runs of their own
+    # the suite as 05-07 left it, before later notebooks add runs of their own
+    done = smoke_suite.after_training
     record = done.summary[guide.TRAINED_BEFORE]
     expected = pretrain.suite_runs(presets.PRESETS["smoke"])
     assert record["runs"] == len(expected) and record["jobs"] == 2
