@@ -372,6 +372,7 @@ class _Trainer:
             "val_attr_losses": val.attr_losses.tolist(), "val_mean_loss": val.mean_loss,
             "val_landmark_loss": val.landmark_loss,
             "val_accuracy": val.accuracy.tolist(), "val_mean_accuracy": val.mean_accuracy,
+            "val_accuracy_tau0": val.accuracy_at_zero.tolist(),
             "lambda": self.weighting.weights.tolist(), "tau": self.thresholds.tau.tolist(),
             "lr": self.optimizer.param_groups[0]["lr"],
             "train_loss": self.mean_over_ranks(st.train_loss) / st.train_batches if st.train_batches else None,

@@ -34,6 +34,9 @@ class ValidationResult:
     false_negatives: torch.Tensor  #: (J,) int64
     num_samples: int  #: V of Eq. 6
     accuracy: torch.Tensor  #: (J,) at the thresholds passed in
+    #: (J,) at tau = 0 (Eq. 5 with the FIX variants' thresholds), from the same outputs: what a FIX twin of an
+    #: adaptive-threshold run measures at this update (:mod:`dmmlib.suite.twins`); ``accuracy`` when tau is all 0
+    accuracy_at_zero: torch.Tensor
     outputs: torch.Tensor | None = None  #: (V, J) raw outputs when asked for
 
     @property
@@ -108,6 +111,10 @@ def validate(
         "landmark_squared": rows((), torch.float64),
         "landmark_count": rows((), torch.float64),
     }
+    at_zero = bool(tau_dev.any())  # a second count at tau = 0, needed only where tau has moved
+    if at_zero:
+        for name in ("fp_at_zero", "fn_at_zero"):
+            sums[name] = rows((NUM_ATTRIBUTES,), torch.int64)
     outputs = []
     was_training = model.training
     model.eval()
@@ -121,6 +128,10 @@ def validate(
             pred = out.attributes.float()
             sums["squared"][b] = squared_errors(pred, targets).sum(dim=0, dtype=torch.float64)
             sums["fp"][b], sums["fn"][b] = false_positive_negative_counts(pred, targets, tau_dev)
+            if at_zero:
+                sums["fp_at_zero"][b], sums["fn_at_zero"][b] = false_positive_negative_counts(
+                    pred, targets, torch.zeros_like(tau_dev)
+                )
             sums["count"][b] = len(pred)
             if out.landmarks is not None:
                 per_image = landmark_squared_distances(out.landmarks, batch["landmarks"].to(device).float())
@@ -142,11 +153,14 @@ def validate(
     landmark = None
     if has_landmarks and float(totals["landmark_count"]) > 0:
         landmark = float(totals["landmark_squared"] / totals["landmark_count"])
-    errors = totals["fp"] + totals["fn"]
+    accuracy = (1.0 - (totals["fp"] + totals["fn"]).double() / n).float()
+    accuracy_at_zero = accuracy
+    if at_zero:
+        accuracy_at_zero = (1.0 - (totals["fp_at_zero"] + totals["fn_at_zero"]).double() / n).float()
     return ValidationResult(
         attr_losses=attr_losses, landmark_loss=landmark, mean_loss=float(attr_losses.mean()),
         false_positives=totals["fp"], false_negatives=totals["fn"], num_samples=n,
-        accuracy=(1.0 - errors.double() / n).float(),
+        accuracy=accuracy, accuracy_at_zero=accuracy_at_zero,
         outputs=torch.cat(outputs) if return_outputs else None,
     )  # fmt: skip
 

@@ -485,7 +485,7 @@ def _trainer_update(case: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
     result = ValidationResult(
         attr_losses=losses, landmark_loss=None, mean_loss=float(losses.mean()),
         false_positives=torch.as_tensor(case["false_positives"]), false_negatives=torch.as_tensor(case["false_negatives"]),
-        num_samples=case["num_samples"], accuracy=torch.zeros(j),
+        num_samples=case["num_samples"], accuracy=torch.zeros(j), accuracy_at_zero=torch.zeros(j),
     )  # fmt: skip
     with mock.patch.object(train, "validate", return_value=result), mock.patch.object(trainer, "save_history"):
         train._Trainer.update(trainer)

@@ -27,7 +27,7 @@ from dmmlib.data.lfwa import LFWA
 from dmmlib.files import atomic, lock
 from dmmlib.model import describe_initialisation as model_initialisation
 from dmmlib.model import initialisation_key
-from dmmlib.suite import cpu_guard, evidence, presets, provenance, weights
+from dmmlib.suite import cpu_guard, evidence, presets, provenance, twins, weights
 from dmmlib.suite.session import Session
 from dmmlib.weighting import describe_aw as weighting_aw
 
@@ -225,12 +225,19 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
     """The finished run of ``variant`` (and Table 2 ``weighting``) for this preset and seed; trains it if needed.
 
     An interrupted run resumes from its checkpoint. Training uses the CelebA train split and one whole pass of
-    the valid split per update (Algorithm 1).
+    the valid split per update (Algorithm 1). A FIX variant with an AT twin (DMM-EQ-FIX, DMM-DW-FIX) is written
+    from its twin's run, which this trains first if needed: tau never enters training (:mod:`dmmlib.suite.twins`).
     """
     from dmmlib import train
 
     cfg = train_config(ctx, variant=variant, weighting=weighting, **overrides)
     name = run_name(cfg)
+    twin = twins.adaptive_twin(variant)
+    if twin is not None and not is_complete(run_folder(ctx, name)) and not (run_folder(ctx, name) / DIVERGED).exists():
+        source = ensure_trained(ctx, twin, weighting=weighting, progress=progress, **overrides)
+        if twins.can_give_twin(source.history):
+            return _train_once(name, run_folder(ctx, name), cfg,
+                               lambda run_dir: twins.write_fixed_twin(source.run_dir, run_dir, variant))
 
     def train_run(run_dir: Path) -> Any:
         train_set = celeba_split(ctx, "train", cfg, train=True, progress=progress)

@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from dmmlib.suite import pipeline, presets, provenance, session
+from dmmlib.suite import pipeline, presets, provenance, session, twins
 from dmmlib.suite.train_cli import Job, describe, table2_jobs
 
 #: The notebooks whose runs :func:`suite_runs` lists; a suite run without any of them trains nothing beforehand.
@@ -103,11 +103,13 @@ class Pretraining:
     threads: int
     seconds: float
     notebooks: tuple[str, ...]  #: the notebooks whose runs these are
+    written: int = 0  #: of the runs, how many were written from their AT twins' runs (:mod:`dmmlib.suite.twins`)
 
     def record(self) -> dict[str, Any]:
         """The form ``suite.json`` keeps under :data:`dmmlib.suite.guide.TRAINED_BEFORE` (:mod:`dmmlib.suite.runner`)."""
         return {"seconds": round(self.seconds, 1), "runs": len(self.outcomes), "jobs": self.jobs,
-                "threads per job": self.threads, "for notebooks": list(self.notebooks)}  # fmt: skip
+                "threads per job": self.threads, "for notebooks": list(self.notebooks),
+                "written from their twins' runs": self.written}  # fmt: skip
 
 
 def train_suite_runs(preset: str, jobs: int | str = AUTO, seed: int = 0, data_dir: str = "",
@@ -125,25 +127,39 @@ def train_suite_runs(preset: str, jobs: int | str = AUTO, seed: int = 0, data_di
     todo = [job for job in chosen if not _complete(ctx, job)]
     if count <= 1 or not todo:
         return None
-    count = min(count, len(todo))
+    # a FIX variant is written from its AT twin's run (dmmlib.suite.twins): the pool trains the twin, then this
+    # process writes the FIX run, in a second; asking the pool for both would leave one worker waiting on the other
+    training = list(dict.fromkeys(_trained_as(job) for job in todo))
+    count = min(count, len(training))
     cfg = pipeline.train_config(ctx)
     for split, train in (("train", True), ("valid", False)):
         pipeline.celeba_split(ctx, split, cfg, train=train, progress=progress).prepare_landmarks()
     threads = max(1, provenance.usable_cores() // count)
-    print(f"Training {len(todo)} run(s) before the notebooks, {count} at a time on {threads} thread(s) each "
-          f"(make run JOBS=1 leaves the training to the notebooks)", flush=True)  # fmt: skip
+    written = [job for job in todo if job not in training]
+    print(f"Training {len(training)} run(s) before the notebooks, {count} at a time on {threads} thread(s) each "
+          f"(make run JOBS=1 leaves the training to the notebooks)"
+          + (f"; {len(written)} more written from their twins' runs" if written else ""), flush=True)  # fmt: skip
     from tqdm.auto import tqdm
 
     outcomes: dict[str, str] = {}
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch thread pool inherited
     with ProcessPoolExecutor(count, mp_context=spawn, initializer=_limit_threads, initargs=(threads,)) as pool:
-        futures = {pool.submit(_train, ctx.preset.name, seed, data_dir, job): describe(job) for job in todo}
+        futures = {pool.submit(_train, ctx.preset.name, seed, data_dir, job): describe(job) for job in training}
         with tqdm(total=len(futures), desc="runs", unit="run", disable=not progress) as bar:
             for future in as_completed(futures):
                 outcomes[futures[future]] = future.result()
                 bar.write(f"    {futures[future]}: {outcomes[futures[future]]}")
                 bar.update()
-    return Pretraining(outcomes, count, threads, time.perf_counter() - start, tuple(notebooks))
+    for job in written:
+        outcomes[describe(job)] = _train(ctx.preset.name, seed, data_dir, job)
+    return Pretraining(outcomes, count, threads, time.perf_counter() - start, tuple(notebooks), len(written))
+
+
+def _trained_as(job: Job) -> Job:
+    """The job whose training ``job`` shares: its AT twin for a FIX variant that has one, else itself."""
+    variant, weighting, overrides = job
+    twin = twins.adaptive_twin(variant)
+    return job if twin is None else (twin, weighting, overrides)
 
 
 def _complete(ctx: session.Session, job: Job) -> bool:

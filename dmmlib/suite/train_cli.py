@@ -18,12 +18,13 @@ notebooks read too (:mod:`dmmlib.suite.weights`); without it the environment's v
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
 
 from dmmlib import distributed
-from dmmlib.suite import pipeline, presets, session, weights
+from dmmlib.suite import pipeline, presets, session, twins, weights
 from dmmlib.variants import VARIANTS
 
 #: One run to train: variant, Table 2 weighting override, and further TrainConfig overrides as sorted pairs.
@@ -66,6 +67,16 @@ def train_one(ctx: session.Session, variant: str, weighting: str | None, progres
     if pipeline.is_complete(run_dir):
         return f"{run_dir} (already complete)"
     where = distributed.info()
+    twin = twins.adaptive_twin(variant)
+    if twin is not None:  # the same network as its AT twin's (dmmlib.suite.twins): train that, write this from it
+        train_one(ctx, twin, weighting, progress, device, **overrides)
+        source = pipeline.run_folder(ctx, pipeline.run_name(cfg.replace(variant=twin)))
+        history = json.loads((source / train.HISTORY_NAME).read_text())
+        if twins.can_give_twin(history):
+            pipeline.mark_complete(run_dir, twins.write_fixed_twin(source, run_dir, variant),
+                                   world_size=where.world_size)  # fmt: skip
+            distributed.barrier()
+            return f"{run_dir} (written from {source.name}: the same training, tau = 0)"
     datasets = None
     for turn in ("main", "others"):  # rank 0 makes data and landmark caches; then the others read them
         if (turn == "main") == where.is_main:
