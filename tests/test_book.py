@@ -254,6 +254,7 @@ def test_notebooks_05_to_07_find_every_run_trained_and_train_none_themselves(smo
     record = done.summary[guide.TRAINED_BEFORE]
     expected = pretrain.suite_runs(presets.PRESETS["smoke"])
     assert record["runs"] == len(expected) and record["jobs"] == 2
+    assert record["written from their twins' runs"] == 2  # DMM-EQ-FIX and DMM-DW-FIX (dmmlib/suite/twins.py)
     assert len(done.finished) == len(expected), "the notebooks trained a run the pretraining did not list"
     assert done.runs == done.finished
     started = json.loads((smoke_suite.executed / "05_train_dmm_cnn.ipynb").read_text())["metadata"][

@@ -16,6 +16,14 @@ def test_the_suite_runs_are_notebook_05s_then_table_1s_then_table_2s_each_once()
     assert len(teach) == len(set(teach)) == 3 + 5 + 2  # Table 1 adds five variants; UW and ours are 05's runs
 
 
+def test_the_fix_variants_are_written_from_their_twins_runs_so_eight_of_the_ten_runs_are_trained():
+    teach = pretrain.suite_runs(presets.PRESETS["teach"])
+    trained = list(dict.fromkeys(pretrain._trained_as(job) for job in teach))
+    assert len(trained) == 8
+    assert ("DMM-EQ-FIX", None, ()) not in trained and ("DMM-DW-FIX", None, ()) not in trained
+    assert pretrain._trained_as(("DMM-DW-FIX", "dwa", ())) == ("DMM-CNN", "dwa", ())
+
+
 def test_the_paper_preset_trains_the_rescaled_eq4_and_not_the_literal_one_twice():
     paper = pretrain.suite_runs(presets.PRESETS["paper"])
     assert ("DMM-CNN", None, (("dynamic_normalise", True),)) in paper

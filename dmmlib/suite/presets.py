@@ -134,7 +134,7 @@ PRESETS: dict[str, Preset] = {
         num_images=15000,
         num_lfwa_images=1200,
         where="a laptop CPU",
-        budget="the whole suite within about 30 minutes",
+        budget="the whole suite on 2 cores in 21 to 24 minutes with bf16 arithmetic, 37 in float32 (measured)",
         cell_timeout=3600,
         train=dict(
             backbone="resnet-small", input_size=(96, 80), objective_hidden=(256,), subjective_hidden=(512, 256),

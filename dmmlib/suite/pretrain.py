@@ -13,6 +13,10 @@ complete and load it. Nothing else changes: same configurations, same run folder
 default, 0). A run trained on one thread differs from one trained on two only in the rounding of its float
 arithmetic, as the runs of a sweep (:mod:`dmmlib.suite.sweep`, one thread per job) do.
 
+Of the ten runs of 05-07, eight are trained: DMM-EQ-FIX and DMM-DW-FIX are written from the trainings of their
+AT twins, DMM-EQ-AT and DMM-CNN, which are the same (:mod:`dmmlib.suite.twins`). The measurements above were made
+when all ten were trained.
+
 A run that diverges is reported and left marked as such (:class:`dmmlib.suite.pipeline.RunDiverged`); its notebook
 reports it again without retraining. ``jobs=1`` (``make run JOBS=1``) skips this step: the notebooks train their
 runs themselves, one after the other, as a student running them in JupyterLab does.
