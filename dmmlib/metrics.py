@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import average_precision_score, f1_score
 
 from dmmlib.attributes import ATTRIBUTES, PAPER_GROUPS, AttributeGroups
 from dmmlib.thresholds import predict
@@ -61,6 +60,10 @@ def majority_accuracy(targets, reference=None) -> np.ndarray:
 def attribute_table(outputs, targets, tau=0.0, groups: AttributeGroups = PAPER_GROUPS) -> pd.DataFrame:
     """One row per attribute (CelebA order): group, accuracy, balanced accuracy, F1, average precision,
     positive rate, majority-class accuracy. Undefined metrics (an attribute with one class only) are NaN."""
+    # imported here: scikit-learn takes about a second to import, which every training process and notebook kernel
+    # that imports this module would pay without evaluating anything
+    from sklearn.metrics import average_precision_score, f1_score
+
     outputs, targets = _numpy(outputs), np.sign(_numpy(targets))
     labels = predict(outputs, _numpy(tau))
     balanced = balanced_accuracy(outputs, targets, tau)
