@@ -112,6 +112,7 @@ def validate(
         "landmark_count": rows((), torch.float64),
     }
     at_zero = bool(tau_dev.any())  # a second count at tau = 0, needed only where tau has moved
+    zero = torch.zeros_like(tau_dev)
     if at_zero:
         for name in ("fp_at_zero", "fn_at_zero"):
             sums[name] = rows((NUM_ATTRIBUTES,), torch.int64)
@@ -129,9 +130,7 @@ def validate(
             sums["squared"][b] = squared_errors(pred, targets).sum(dim=0, dtype=torch.float64)
             sums["fp"][b], sums["fn"][b] = false_positive_negative_counts(pred, targets, tau_dev)
             if at_zero:
-                sums["fp_at_zero"][b], sums["fn_at_zero"][b] = false_positive_negative_counts(
-                    pred, targets, torch.zeros_like(tau_dev)
-                )
+                sums["fp_at_zero"][b], sums["fn_at_zero"][b] = false_positive_negative_counts(pred, targets, zero)
             sums["count"][b] = len(pred)
             if out.landmarks is not None:
                 per_image = landmark_squared_distances(out.landmarks, batch["landmarks"].to(device).float())

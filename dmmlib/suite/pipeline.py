@@ -232,12 +232,12 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
 
     cfg = train_config(ctx, variant=variant, weighting=weighting, **overrides)
     name = run_name(cfg)
+    folder = run_folder(ctx, name)
     twin = twins.adaptive_twin(variant)
-    if twin is not None and not is_complete(run_folder(ctx, name)) and not (run_folder(ctx, name) / DIVERGED).exists():
+    if twin is not None and not is_complete(folder) and not (folder / DIVERGED).exists():
         source = ensure_trained(ctx, twin, weighting=weighting, progress=progress, **overrides)
         if twins.can_give_twin(source.history):
-            return _train_once(name, run_folder(ctx, name), cfg,
-                               lambda run_dir: twins.write_fixed_twin(source.run_dir, run_dir, variant))
+            return _train_once(name, folder, cfg, lambda run_dir: twins.write_fixed_twin(source.run_dir, run_dir, variant))
 
     def train_run(run_dir: Path) -> Any:
         train_set = celeba_split(ctx, "train", cfg, train=True, progress=progress)
@@ -245,7 +245,7 @@ def ensure_trained(ctx: Session, variant: str = "DMM-CNN", *, weighting: str | N
         guard_cpu(ctx, cfg, len(train_set), len(val_set), name)
         return train.train(cfg, train_set, val_set, run_dir, progress=progress)
 
-    return _train_once(name, run_folder(ctx, name), cfg, train_run)
+    return _train_once(name, folder, cfg, train_run)
 
 
 def guard_cpu(ctx: Session, cfg: TrainConfig, train_size: int, update_size: int, name: str) -> None:

@@ -71,8 +71,9 @@ def train_one(ctx: session.Session, variant: str, weighting: str | None, progres
     if twin is not None:  # the same network as its AT twin's (dmmlib.suite.twins): train that, write this from it
         train_one(ctx, twin, weighting, progress, device, **overrides)
         source = pipeline.run_folder(ctx, pipeline.run_name(cfg.replace(variant=twin)))
-        history = json.loads((source / train.HISTORY_NAME).read_text())
-        if twins.can_give_twin(history):
+        # rank 0 reads its own files and tells the others (other machines need no shared folder)
+        shares = where.is_main and twins.can_give_twin(json.loads((source / train.HISTORY_NAME).read_text()))
+        if distributed.broadcast_object(shares):
             pipeline.mark_complete(run_dir, twins.write_fixed_twin(source, run_dir, variant),
                                    world_size=where.world_size)  # fmt: skip
             distributed.barrier()

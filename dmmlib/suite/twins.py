@@ -24,6 +24,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import torch
+
 from dmmlib import distributed
 from dmmlib.attributes import NUM_ATTRIBUTES
 from dmmlib.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
@@ -59,8 +61,6 @@ def can_give_twin(history: list[dict[str, Any]]) -> bool:
 
 def fixed_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The history a FIX variant would have written: tau 0 and the accuracies at tau 0; all else as it is."""
-    import torch
-
     entries = []
     for entry in history:
         at_zero = torch.tensor(entry[ACCURACY_AT_ZERO], dtype=torch.float32)  # float32, as the trainer's mean is
@@ -73,8 +73,16 @@ def write_fixed_twin(source_dir: Path, target_dir: Path, variant: str) -> Simple
     """Write the run of FIX ``variant`` into ``target_dir`` from its AT twin's finished run in ``source_dir``;
     returns what :func:`dmmlib.suite.pipeline.mark_complete` records (iterations, validation passes).
 
-    Every file is written whole (atomically); under DDP the main process writes and the others wait.
+    Every file is written whole (atomically). Under DDP the main process reads and writes (the other machines need
+    no shared folder) and every rank gets the counts.
     """
+    counts = _write_fixed_twin(source_dir, target_dir, variant) if distributed.is_main() else None
+    counts = distributed.broadcast_object(counts)
+    assert counts is not None
+    return counts
+
+
+def _write_fixed_twin(source_dir: Path, target_dir: Path, variant: str) -> SimpleNamespace:
     from dmmlib import train
 
     twin = adaptive_twin(variant)
@@ -82,23 +90,20 @@ def write_fixed_twin(source_dir: Path, target_dir: Path, variant: str) -> Simple
     if twin is None or ckpt["config"].get("variant") != twin:
         raise ValueError(f"{source_dir}: a run of {ckpt['config'].get('variant')!r}, not of {twin!r}, the variant "
                          f"whose training {variant!r} shares")  # fmt: skip
-    history = ckpt["state"]["history"]
-    if not can_give_twin(history):
+    state = ckpt["state"]
+    if not can_give_twin(state["history"]):
         raise ValueError(f"{source_dir}: its history lacks {ACCURACY_AT_ZERO!r} (trained before runs recorded it); "
                          f"train {variant} itself")  # fmt: skip
-    complete = json.loads((source_dir / "complete.json").read_text())
-    if distributed.is_main():
-        target_dir.mkdir(parents=True, exist_ok=True)
-        ckpt["config"] = {**ckpt["config"], "variant": variant}
-        ckpt["thresholds"] = make_thresholds("fixed", NUM_ATTRIBUTES).state_dict()
-        ckpt["state"]["history"] = fixed_history(history)
-        config = json.loads((source_dir / train.CONFIG_NAME).read_text())
-        config.update(variant=variant, **{TRAINED_AS: source_dir.name})
-        atomic.write_json(target_dir / train.CONFIG_NAME, config)
-        atomic.write_json(target_dir / train.HISTORY_NAME, ckpt["state"]["history"])
-        save_checkpoint(target_dir / CHECKPOINT_NAME, ckpt)
-    distributed.barrier()
-    return SimpleNamespace(iterations=complete["iterations"], validation_passes=complete["validation_passes"])
+    target_dir.mkdir(parents=True, exist_ok=True)
+    ckpt["config"] = {**ckpt["config"], "variant": variant}
+    ckpt["thresholds"] = make_thresholds("fixed", NUM_ATTRIBUTES).state_dict()
+    state["history"] = fixed_history(state["history"])
+    config = json.loads((source_dir / train.CONFIG_NAME).read_text())
+    config.update(variant=variant, **{TRAINED_AS: source_dir.name})
+    atomic.write_json(target_dir / train.CONFIG_NAME, config)
+    atomic.write_json(target_dir / train.HISTORY_NAME, state["history"])
+    save_checkpoint(target_dir / CHECKPOINT_NAME, ckpt)
+    return SimpleNamespace(iterations=state["iteration"], validation_passes=state["validation_passes"])
 
 
 def trained_as(run_dir: Path) -> str | None:
